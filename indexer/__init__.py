@@ -1,0 +1,1 @@
+"""Indexer: read government reports, parse them into sections and chunks, analyse, embed and store them."""

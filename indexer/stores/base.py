@@ -1,0 +1,133 @@
+"""The store protocol that the embedded and the Elasticsearch stores both implement.
+
+The search side talks to an index only through this protocol. Retrieval methods return ranked
+``ScoredId`` lists; fusion, highlighting and grouping happen in ``search_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.models import Chunk, Report
+
+FACET_FIELDS: tuple[str, ...] = ("year", "province", "county", "township", "category")
+
+
+class StoreError(RuntimeError):
+    """The store cannot serve the request (down, unreachable, corrupt); the message says why."""
+
+
+class EmbedderMismatchError(StoreError):
+    """The index was built with another embedder than the one asked to search or extend it."""
+
+
+class IndexEmptyError(StoreError):
+    """No generation has been published yet."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions every retrieval honours. Text constraints are already folded (see ``indexer.analysis``)."""
+
+    year_min: int | None = None
+    year_max: int | None = None
+    provinces: tuple[str, ...] = ()
+    counties: tuple[str, ...] = ()
+    townships: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    report_ids: tuple[str, ...] = ()  # only these reports, when non-empty
+    exclude_report_ids: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()  # folded substrings every hit must contain
+    excluded: tuple[str, ...] = ()  # folded substrings no hit may contain
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True)
+class ScoredId:
+    chunk_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk with everything a store writes: folded text, analysis tokens and its vector."""
+
+    chunk: Chunk
+    folded: str
+    tokens: tuple[str, ...]
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    store: str
+    reports: int
+    chunks: int
+    embedder_id: str | None
+    dim: int | None
+    generation: str | None
+    published_at: str | None  # ISO timestamp, UTC
+    size_bytes: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class IndexWriter(Protocol):
+    """Builds one new generation; nothing is visible to readers before ``publish``."""
+
+    def add(self, report: Report, chunks: Sequence[IndexedChunk]) -> None: ...
+
+    def publish(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    name: str
+
+    # -- writing -------------------------------------------------------------------------------------
+    def new_generation(self, embedder_id: str, dim: int) -> IndexWriter: ...
+
+    def replace_report(self, report: Report, chunks: Sequence[IndexedChunk]) -> None:
+        """Add or replace one report (same source or same id) in the published generation, atomically."""
+        ...
+
+    def remove_report(self, report_id: str) -> None: ...
+
+    def report_sources(self) -> dict[str, str]:
+        """report id -> source path, for incremental updates."""
+        ...
+
+    # -- reading -------------------------------------------------------------------------------------
+    def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[ScoredId]:
+        """BM25 (Lucene formula, k1=1.2, b=0.75) over the stored analysis tokens."""
+        ...
+
+    def vector(self, vector: np.ndarray, filters: Filters, k: int) -> list[ScoredId]:
+        """Cosine nearest neighbours."""
+        ...
+
+    def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:
+        """Chunks in the order asked; unknown ids are skipped."""
+        ...
+
+    def get_vectors(self, ids: Sequence[str]) -> np.ndarray: ...
+
+    def get_report(self, report_id: str) -> Report | None: ...
+
+    def facets(self, filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+        """Counts per value of each ``FACET_FIELDS`` field over matching chunks (or over ``chunk_ids``)."""
+        ...
+
+    def stats(self) -> IndexStats: ...
+
+    def embedder_id(self) -> str | None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,153 @@
+"""Indexing pipeline: files → reports → chunks → analysis → vectors (cached) → a store generation.
+
+``reindex`` builds and publishes a whole new generation; ``update`` changes only what changed. Either way a
+crash or Ctrl-C leaves the published generation serving: a reindex writes an unpublished generation, and an
+update replaces one report at a time in a transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.analysis import analyze
+from indexer.chunking import chunk_report
+from indexer.embedders.base import Embedder, passage_text
+from indexer.embedders.cache import EmbeddingCache
+from indexer.embedding import embed_texts
+from indexer.models import Report
+from indexer.readers import ReadError, iter_documents
+from indexer.reports import parse_report
+from indexer.stores.base import IndexedChunk, IndexEmptyError, Store
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IndexSummary:
+    indexed: list[str] = field(default_factory=list)  # sources
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    chunks: int = 0
+    cache_hits: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _index_chunks(
+    report: Report, embedder: Embedder, cache: EmbeddingCache | None, summary: IndexSummary
+) -> list[IndexedChunk]:
+    chunks = chunk_report(report)
+    if not chunks:
+        return []
+    vectors, stats = embed_texts(embedder, [passage_text(c) for c in chunks], cache=cache)
+    summary.cache_hits += stats.cache_hits
+    summary.embedded += stats.embedded
+    out = []
+    for chunk, vector in zip(chunks, vectors, strict=True):
+        analysis = analyze(chunk.text)
+        out.append(IndexedChunk(chunk=chunk, folded=analysis.folded, tokens=analysis.tokens, vector=vector))
+    return out
+
+
+def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:
+    """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on."""
+    for doc in iter_documents(paths):
+        if isinstance(doc, ReadError):
+            summary.failed.append((str(doc.path), doc.reason))
+            continue
+        try:
+            yield parse_report(doc)
+        except ReadError as exc:
+            summary.failed.append((doc.source, exc.reason))
+        except Exception as exc:  # a parser bug on one file must not stop a batch of thousands
+            summary.failed.append((doc.source, f"cannot parse: {type(exc).__name__}: {exc}"))
+
+
+def reindex(
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Progress = _no_progress,
+) -> IndexSummary:
+    """Index everything under ``paths`` into a new generation and publish it."""
+    started = time.perf_counter()
+    summary = IndexSummary()
+    writer = store.new_generation(embedder.id, embedder.dim)
+    seen: dict[str, str] = {}
+    try:
+        for report in _parsed_reports(paths, summary, progress):
+            if report.id in seen:
+                summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
+                continue
+            seen[report.id] = report.source
+            indexed = _index_chunks(report, embedder, cache, summary)
+            writer.add(report, indexed)
+            summary.indexed.append(report.source)
+            summary.chunks += len(indexed)
+            progress("reports", len(seen), 0)
+        writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _under(source: str, roots: Sequence[Path]) -> bool:
+    path = Path(source).resolve()
+    return any(path == root or root in path.parents for root in roots)
+
+
+def update(
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Progress = _no_progress,
+) -> IndexSummary:
+    """Add new and changed reports under ``paths`` and drop reports whose files vanished from them."""
+    try:
+        known = store.report_sources()
+    except IndexEmptyError:
+        return reindex(paths, store, embedder, cache, progress)
+    started = time.perf_counter()
+    summary = IndexSummary()
+    roots = [Path(p).resolve() for p in paths]
+    seen_sources: set[str] = set()
+    seen_ids: set[str] = set()
+    for report in _parsed_reports(paths, summary, progress):
+        seen_sources.add(str(Path(report.source).resolve()))
+        if report.id in known or report.id in seen_ids:
+            summary.unchanged.append(report.source)
+            seen_ids.add(report.id)
+            continue
+        seen_ids.add(report.id)
+        indexed = _index_chunks(report, embedder, cache, summary)
+        store.replace_report(report, indexed)
+        summary.indexed.append(report.source)
+        summary.chunks += len(indexed)
+    failed_sources = {str(Path(source).resolve()) for source, _ in summary.failed}
+    for report_id, source in known.items():
+        resolved = str(Path(source).resolve())
+        if report_id in seen_ids or not _under(source, roots):
+            continue
+        if resolved in seen_sources or resolved in failed_sources:
+            continue  # changed (replaced above) or unreadable now: keep what is indexed
+        store.remove_report(report_id)
+        summary.removed.append(source)
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,230 @@
+"""The search engine: query → lexical and vector candidates from a store → fusion → hits with highlights.
+
+Retrieval policy lives here and only here; the page and the CLI call these methods and render.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+import numpy as np
+
+from indexer.embedders.base import Embedder
+from indexer.models import Chunk, Report
+from indexer.stores.base import (
+    EmbedderMismatchError,
+    Filters,
+    IndexStats,
+    ScoredId,
+    Store,
+)
+from search_app.fusion import FusedHit, reciprocal_rank_fusion, weighted_fusion
+from search_app.highlight import highlight
+from search_app.query import ParsedQuery, parse_query
+
+EMPTY_QUERY_MESSAGE = "请输入检索词"
+
+# What a section of each category typically says; used to pick each report's core section for comparison.
+CATEGORY_PROTOTYPES = {
+    "成效举措": "推进法治政府建设的主要举措和成效",
+    "存在问题": "存在的问题和不足",
+    "下步计划": "下一步工作计划和打算",
+    "第一责任人": "党政主要负责人履行推进法治建设第一责任人职责情况",
+    "其他": "法治政府建设",
+}
+
+
+class Mode(StrEnum):
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    VECTOR = "vector"
+
+
+class Fusion(StrEnum):
+    RRF = "rrf"
+    WEIGHTED = "weighted"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # fused score (or the single retriever's score)
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever → 1-based rank
+    scores: dict[str, float] = field(default_factory=dict)  # retriever → raw score
+    fragment_html: str = ""  # escaped text with <mark>s, cut to a fragment
+    html: str = ""  # the whole chunk, escaped, with <mark>s
+    spans: tuple[tuple[int, int], ...] = ()  # marked spans in chunk.text
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: ParsedQuery | None
+    hits: list[Hit]
+    total: int  # fused candidates available for paging
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    message: str | None = None  # shown instead of results (e.g. empty query)
+    took_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    candidate_depth: int = 100  # per retriever, and at least offset + top_k
+    rrf_k: int = 60
+    fragment_chars: int = 160
+    max_query_chars: int = 200
+
+
+class SearchEngine:
+    def __init__(self, store: Store, embedder: Embedder, config: EngineConfig | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.config = config or EngineConfig()
+
+    # -- checks --------------------------------------------------------------------------------------
+    def _check_embedder(self) -> None:
+        indexed = self.store.embedder_id()
+        if indexed is not None and indexed != self.embedder.id:
+            raise EmbedderMismatchError(
+                f"the index was built with embedder {indexed!r} but the search uses {self.embedder.id!r}; "
+                "search with the same embedder or reindex"
+            )
+
+    # -- retrieval -----------------------------------------------------------------------------------
+    def _runs(
+        self, parsed: ParsedQuery, mode: Mode, filters: Filters, depth: int
+    ) -> dict[str, list[ScoredId]]:
+        runs: dict[str, list[ScoredId]] = {}
+        if mode in (Mode.HYBRID, Mode.BM25) and parsed.tokens:
+            runs["bm25"] = self.store.lexical(parsed.tokens, filters, depth)
+        if mode in (Mode.HYBRID, Mode.VECTOR):
+            self._check_embedder()
+            vector = self.embedder.embed_query(parsed.text)
+            runs["vector"] = self.store.vector(vector, filters, depth)
+        return runs
+
+    def _fuse(self, runs: dict[str, list[ScoredId]], fusion: Fusion, lexical_weight: float) -> list[FusedHit]:
+        if len(runs) == 1:
+            (name, run), = runs.items()
+            return [
+                FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)
+            ]
+        if fusion is Fusion.WEIGHTED:
+            return weighted_fusion(runs, lexical_weight)
+        return reciprocal_rank_fusion(runs, k=self.config.rrf_k)
+
+    def _hits(
+        self, fused: Sequence[FusedHit], parsed: ParsedQuery | None, per_report: int | None = None
+    ) -> list[Hit]:
+        chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
+        hits: list[Hit] = []
+        per: dict[str, int] = {}
+        terms = parsed.tokens if parsed else ()
+        phrases = parsed.phrases if parsed else ()
+        for f in fused:
+            chunk = chunks.get(f.chunk_id)
+            if chunk is None:
+                continue
+            if per_report is not None:
+                if per.get(chunk.report_id, 0) >= per_report:
+                    continue
+                per[chunk.report_id] = per.get(chunk.report_id, 0) + 1
+            marked = highlight(chunk.text, terms, phrases)
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    score=f.score,
+                    ranks=dict(f.ranks),
+                    scores=dict(f.scores),
+                    fragment_html=marked.fragment(self.config.fragment_chars),
+                    html=marked.html,
+                    spans=tuple(marked.spans),
+                )
+            )
+        return hits
+
+    def search(
+        self,
+        query: str,
+        mode: Mode | str = Mode.HYBRID,
+        filters: Filters | None = None,
+        top_k: int = 10,
+        offset: int = 0,
+        fusion: Fusion | str = Fusion.RRF,
+        lexical_weight: float = 0.5,
+        per_report: int | None = None,
+        with_facets: bool = False,
+    ) -> SearchResult:
+        started = time.perf_counter()
+        mode, fusion = Mode(mode), Fusion(fusion)
+        top_k, offset = max(1, int(top_k)), max(0, int(offset))
+        lexical_weight = min(1.0, max(0.0, float(lexical_weight)))
+        parsed = parse_query(query, max_chars=self.config.max_query_chars)
+        if parsed.is_empty:
+            return SearchResult(parsed, [], 0, notices=tuple(parsed.notices), message=EMPTY_QUERY_MESSAGE)
+        filters = replace(
+            filters or Filters(),
+            phrases=tuple(parsed.phrases),
+            excluded=tuple(parsed.excluded),
+        )
+        depth = max(self.config.candidate_depth, offset + top_k)
+        if per_report is not None:
+            depth *= 3  # grouping drops hits; fetch deeper so a page stays full
+        fused = self._fuse(self._runs(parsed, mode, filters, depth), fusion, lexical_weight)
+        if per_report is not None:
+            hits = self._hits(fused, parsed, per_report)
+            total, hits = len(hits), hits[offset : offset + top_k]
+        else:
+            total = len(fused)
+            hits = self._hits(fused[offset : offset + top_k], parsed)
+        facets = self.store.facets(filters, [f.chunk_id for f in fused]) if with_facets else {}
+        return SearchResult(
+            query=parsed,
+            hits=hits,
+            total=total,
+            facets=facets,
+            notices=tuple(parsed.notices),
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    # -- comparable practices -------------------------------------------------------------------------
+    def similar(self, chunk_id: str, top_k: int = 10, same_category: bool = False) -> list[Hit]:
+        """The same practice in other reports: vector neighbours of a chunk, never from its own report."""
+        self._check_embedder()
+        (source,) = self.store.get_chunks([chunk_id]) or (None,)
+        if source is None:
+            raise KeyError(f"unknown chunk {chunk_id!r}")
+        vector = self.store.get_vectors([chunk_id])[0]
+        filters = Filters(
+            exclude_report_ids=(source.report_id,),
+            categories=(source.category,) if same_category else (),
+        )
+        run = self.store.vector(np.asarray(vector, dtype=np.float32), filters, top_k)
+        fused = [FusedHit(s.chunk_id, s.score, {"vector": i + 1}, {"vector": s.score}) for i, s in enumerate(run)]
+        return self._hits(fused, None)
+
+    def compare(self, category: str, query: str | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Per report, its best chunk of ``category``, for side-by-side reading (one hit per report).
+
+        Best means best for ``query`` when one is given; otherwise the chunk closest in meaning to what such a
+        section typically says (``CATEGORY_PROTOTYPES``), so a researcher sees each township's core statement.
+        """
+        filters = replace(filters or Filters(), categories=(category,))
+        has_query = bool(query) and not parse_query(query or "").is_empty
+        text = query if has_query else CATEGORY_PROTOTYPES.get(category, category)
+        mode = Mode.HYBRID if has_query else Mode.VECTOR
+        result = self.search(text or category, mode=mode, filters=filters, top_k=1000, per_report=1)
+        return sorted(result.hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township))
+
+    # -- pass-throughs for the page ------------------------------------------------------------------
+    def report(self, report_id: str) -> Report | None:
+        return self.store.get_report(report_id)
+
+    def stats(self) -> IndexStats:
+        return self.store.stats()
+
+    def facets(self, filters: Filters | None = None) -> dict[str, dict[str, int]]:
+        return self.store.facets(filters or Filters())

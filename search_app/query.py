@@ -1,0 +1,173 @@
+"""Turns what a user typed into a query the engine can run; nothing a user types makes it raise.
+
+Syntax, deliberately small:
+
+- ``"法治政府"`` (also “…”, ＂…＂, 「…」, 『…』): a phrase every hit must contain, after folding.
+- ``-扶贫`` or ``-"脱贫攻坚"`` at the start of a word: hits containing it are dropped.
+- everything else is plain text. ``OR``, ``AND``, ``NOT``, ``*``, ``?``, brackets, ``field:value`` and the rest
+  of the Lucene / Elasticsearch query-string syntax carry no meaning here: lexical retrieval is already an OR of
+  the query's terms ranked by BM25, so such words are searched as words and punctuation is dropped by the
+  tokenizer. An unbalanced quote, a ``-`` inside a word (``2020-2021``) or a lone ``-`` is plain text too.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from indexer.analysis import fold, tokenize
+
+DEFAULT_MAX_CHARS = 200
+
+QUOTE_PAIRS: dict[str, str] = {'"': '"', "“": "”", "＂": "＂", "「": "」", "『": "』"}
+_QUOTE_CHARS = frozenset(QUOTE_PAIRS) | frozenset(QUOTE_PAIRS.values())
+_MINUS = frozenset("-－")
+
+NOTICE_TRUNCATED = "查询过长，已截取前 {n} 个字符"
+NOTICE_UNBALANCED = "引号不成对，已按普通文字检索"
+NOTICE_ONLY_EXCLUDED = "只有排除词，请输入要检索的词"
+NOTICE_SANITISED = "已忽略查询中的控制字符或无效字符"
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    raw: str
+    text: str  # cleaned positive text in the user's script, for the embedder
+    tokens: tuple[str, ...]  # analysis tokens of the positive part (phrases included), unique, in order
+    phrases: tuple[str, ...]  # folded phrases every hit must contain
+    excluded: tuple[str, ...]  # folded words or phrases no hit may contain
+    notices: tuple[str, ...]  # human-readable remarks for the user (Chinese)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to search for: the engine shows "请输入检索词" instead of results."""
+        return not self.tokens and not self.phrases
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str
+    phrase: bool
+    negated: bool
+
+
+def sanitize(raw: str) -> tuple[str, bool]:
+    """Valid, NFC-composed text with whitespace collapsed; True when something unusable was dropped.
+
+    Lone surrogates (not encodable text) and control / format characters (NUL, bidi overrides, zero-width
+    spaces) are removed; line breaks and tabs become spaces.
+    """
+    text = raw.encode("utf-16", "surrogatepass").decode("utf-16", "ignore")  # pairs join, lone ones go
+    dropped = len(text) != len(raw)
+    kept = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch.isspace():
+            kept.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+            dropped = True
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split()), dropped
+
+
+def _has_word(text: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+def _strip_edges(folded: str) -> str:
+    """Drops punctuation and spaces at both ends (``"法治,`` → ``法治``), keeping what is inside."""
+    start, end = 0, len(folded)
+    while start < end and not _has_word(folded[start]):
+        start += 1
+    while end > start and not _has_word(folded[end - 1]):
+        end -= 1
+    return folded[start:end]
+
+
+def _closing(text: str, i: int) -> int:
+    """Index of the quote closing the one at ``i``, or -1 when it is not an opening quote or unbalanced."""
+    close = QUOTE_PAIRS.get(text[i])
+    return -1 if close is None else text.find(close, i + 1)
+
+
+def _pieces(text: str) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == " ":
+            i += 1
+            continue
+        at_word_start = i == 0 or text[i - 1] == " "
+        negated = (
+            at_word_start
+            and text[i] in _MINUS
+            and i + 1 < n
+            and text[i + 1] != " "
+            and text[i + 1] not in _MINUS
+        )
+        if negated:
+            i += 1
+        close = _closing(text, i)
+        if close != -1:
+            pieces.append(_Piece(text[i + 1 : close], phrase=True, negated=negated))
+            i = close + 1
+            continue
+        j = i + 1
+        while j < n and text[j] != " " and _closing(text, j) == -1:
+            j += 1
+        pieces.append(_Piece(text[i:j], phrase=False, negated=negated))
+        i = j
+    return pieces
+
+
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
+    """Parses a user's query; never raises on what a user can type (see the module docstring)."""
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+    raw = raw if isinstance(raw, str) else ""
+    notices: list[str] = []
+    text, dropped = sanitize(raw)
+    if dropped:
+        notices.append(NOTICE_SANITISED)
+    if len(text) > max_chars:
+        text = text[:max_chars].rstrip()
+        notices.append(NOTICE_TRUNCATED.format(n=max_chars))
+
+    positive: list[str] = []
+    tokens: list[str] = []
+    phrases: list[str] = []
+    excluded: list[str] = []
+    for piece in _pieces(text):
+        folded = _strip_edges(" ".join(fold(piece.text).split()))
+        if piece.negated and _has_word(folded):
+            excluded.append(folded)
+            continue
+        # a negation with nothing searchable after it (``-!!``) is plain text, like a lone ``-``
+        original = piece.text if not piece.negated else "-" + piece.text
+        if piece.phrase and _has_word(folded):
+            phrases.append(folded)
+        positive.append("".join(ch for ch in original if ch not in _QUOTE_CHARS))
+        tokens.extend(tokenize(original))
+
+    if any(ch in _QUOTE_CHARS for ch in "".join(positive)) or _unbalanced(text):
+        notices.append(NOTICE_UNBALANCED)
+    parsed = ParsedQuery(
+        raw=raw,
+        text=" ".join(" ".join(positive).split()),
+        tokens=_unique(tokens),
+        phrases=_unique(phrases),
+        excluded=_unique(excluded),
+        notices=(),
+    )
+    if parsed.is_empty and parsed.excluded:
+        notices.append(NOTICE_ONLY_EXCLUDED)
+    return ParsedQuery(**{**parsed.__dict__, "notices": tuple(notices)})
+
+
+def _unbalanced(text: str) -> bool:
+    """True when some quote character is left over once the phrases are taken out."""
+    return any(not p.phrase and any(ch in _QUOTE_CHARS for ch in p.text) for p in _pieces(text))

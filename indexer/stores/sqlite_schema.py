@@ -1,0 +1,173 @@
+"""The embedded store's SQLite layout and the conversions between its rows and the model objects.
+
+Every content row carries the generation it belongs to, so a new generation is written beside the
+published one and becomes visible by flipping the single ``current`` row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from indexer.models import Chunk, Report, ReportMeta, Section
+from indexer.stores.base import IndexedChunk, StoreError
+
+SCHEMA_VERSION = 1
+DB_FILE = "index.sqlite"
+BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (
+    id TEXT PRIMARY KEY,
+    embedder_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    published_at TEXT,
+    writer_pid INTEGER
+);
+CREATE TABLE IF NOT EXISTS current (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 0),
+    generation TEXT,
+    version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO current (singleton, generation, version) VALUES (0, NULL, 0);
+CREATE TABLE IF NOT EXISTS reports (
+    generation TEXT NOT NULL,
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    sections TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    PRIMARY KEY (generation, id)
+);
+CREATE INDEX IF NOT EXISTS reports_source ON reports (generation, source);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    generation TEXT NOT NULL,
+    id TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    section_index INTEGER NOT NULL,
+    breadcrumb TEXT NOT NULL,
+    category TEXT NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    tokens TEXT NOT NULL,
+    year INTEGER,
+    province TEXT NOT NULL,
+    county TEXT NOT NULL,
+    township TEXT NOT NULL,
+    UNIQUE (generation, id)
+);
+CREATE INDEX IF NOT EXISTS chunks_report ON chunks (generation, report_id);
+CREATE TABLE IF NOT EXISTS vectors (
+    chunk_rowid INTEGER PRIMARY KEY,
+    generation TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_generation ON vectors (generation);
+"""
+
+CHUNK_COLUMNS = (
+    'generation, id, report_id, section_index, breadcrumb, category, text, start, "end", meta, folded, '
+    "tokens, year, province, county, township"
+)
+CHUNK_INSERT = f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+REPORT_INSERT = "INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?, ?, ?)"
+VECTOR_INSERT = "INSERT INTO vectors (chunk_rowid, generation, vector) VALUES (?, ?, ?)"
+CHUNK_SELECT = (
+    'SELECT id, report_id, section_index, breadcrumb, category, text, start, "end", meta FROM chunks'
+)
+
+
+def connect(directory: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the store database in WAL mode; autocommit, explicit transactions."""
+    directory.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        directory / DB_FILE, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version not in (0, SCHEMA_VERSION):
+        conn.close()
+        raise StoreError(f"{directory / DB_FILE}: index schema {version}, this code reads {SCHEMA_VERSION}")
+    if version == 0:  # IF NOT EXISTS everywhere: two processes may both get here on a new directory
+        conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    return conn
+
+
+def delete_generation_rows(conn: sqlite3.Connection, generation: str) -> None:
+    """Delete a generation's content rows and its generations row (inside the caller's transaction)."""
+    conn.execute("DELETE FROM vectors WHERE generation = ?", (generation,))
+    conn.execute("DELETE FROM chunks WHERE generation = ?", (generation,))
+    conn.execute("DELETE FROM reports WHERE generation = ?", (generation,))
+    conn.execute("DELETE FROM generations WHERE id = ?", (generation,))
+
+
+def report_row(generation: str, report: Report) -> tuple:
+    sections = json.dumps([asdict(s) for s in report.sections], ensure_ascii=False)
+    meta = json.dumps(asdict(report.meta), ensure_ascii=False)
+    return (generation, report.id, report.source, report.text, meta, sections, report.encoding)
+
+
+def report_from_row(row: tuple) -> Report:
+    report_id, source, text, meta, sections, encoding = row
+    return Report(
+        id=report_id,
+        source=source,
+        text=text,
+        meta=ReportMeta(**json.loads(meta)),
+        sections=tuple(Section(**s) for s in json.loads(sections)),
+        encoding=encoding,
+    )
+
+
+def chunk_row(generation: str, item: IndexedChunk) -> tuple:
+    chunk = item.chunk
+    meta = chunk.meta
+    return (
+        generation,
+        chunk.id,
+        chunk.report_id,
+        chunk.section_index,
+        json.dumps(list(chunk.breadcrumb), ensure_ascii=False),
+        chunk.category,
+        chunk.text,
+        chunk.start,
+        chunk.end,
+        json.dumps(asdict(meta), ensure_ascii=False),
+        item.folded,
+        " ".join(item.tokens),
+        meta.year,
+        meta.province,
+        meta.county,
+        meta.township,
+    )
+
+
+def chunk_from_row(row: tuple) -> Chunk:
+    chunk_id, report_id, section_index, breadcrumb, category, text, start, end, meta = row
+    return Chunk(
+        id=chunk_id,
+        report_id=report_id,
+        section_index=section_index,
+        breadcrumb=tuple(json.loads(breadcrumb)),
+        category=category,
+        text=text,
+        start=start,
+        end=end,
+        meta=ReportMeta(**json.loads(meta)),
+    )
+
+
+def vector_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()

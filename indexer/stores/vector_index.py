@@ -1,0 +1,50 @@
+"""Brute-force cosine search over one normalised float32 matrix, and the shared top-k selection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def top_k(indices: np.ndarray | None, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of ``scores`` as (indices, scores), best first; ties broken by smaller index.
+
+    ``indices[i]`` names the document of ``scores[i]``; ``None`` means ``scores`` covers every document.
+    """
+    n = len(scores)
+    if k <= 0 or n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    part = np.arange(n) if k >= n else np.argpartition(-scores, k - 1)[:k]
+    docs = part if indices is None else indices[part]
+    order = np.lexsort((docs, -scores[part]))
+    return docs[order].astype(np.int64), scores[part][order]
+
+
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0).astype(np.float32)
+
+
+class VectorIndex:
+    """Cosine similarity as one matrix-vector product; rows are normalised once, at build time."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.matrix = normalise_rows(vectors)
+        self.matrix.flags.writeable = False
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def scores(self, query: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of ``query`` with every row (or with ``candidates`` rows, in that order)."""
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(q))
+        if q.shape[0] != self.dim or not np.isfinite(norm) or norm == 0.0:
+            raise ValueError(f"query vector must be finite, non-zero, of dimension {self.dim}")
+        q = q / norm
+        if candidates is None:
+            return self.matrix @ q
+        if len(candidates) * 3 < len(self.matrix):  # selective filter: gather the rows, multiply fewer
+            return self.matrix[candidates] @ q
+        return (self.matrix @ q)[candidates]

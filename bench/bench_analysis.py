@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from indexer import analysis  # noqa: E402
-from indexer.analysis import ScriptConverter, load_opencc_dictionary  # noqa: E402
+from indexer.analysis import opencc_t2s  # noqa: E402
 
 
 def _read_all(paths: list[Path]) -> list[str]:
@@ -74,7 +74,7 @@ def run(label: str, docs: list[str], opencc_docs: list[str]) -> None:
 
 def verify(corpus: Path) -> bool:
     paths = sorted((corpus / "laws-hant").rglob("*.txt"))
-    plain = ScriptConverter(load_opencc_dictionary("TSCharacters.txt"), load_opencc_dictionary("TSPhrases.txt"))
+    plain = opencc_t2s()
     post = str.maketrans(analysis._post_fold_table())
     reference = OpenCC("t2s")
     chars = mismatched = extras = 0

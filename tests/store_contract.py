@@ -401,3 +401,23 @@ class StoreContract:
         assert store.embedder_id() == EMBEDDER
         assert stats.generation
         assert datetime.fromisoformat(stats.published_at or "").tzinfo is not None
+
+
+def synthetic_report(
+    report_id: str, n_chunks: int, seed: int = 0, meta: ReportMeta = ZJ_HAINING
+) -> tuple[Report, list[IndexedChunk]]:
+    """A report of ``n_chunks`` one-line sections, tokens built directly (no jieba): fast at any size.
+
+    Every chunk holds the token "common", so a lexical query for it returns every chunk of the index.
+    """
+    lines = [f"第{i}段 common {report_id} t{i}" for i in range(n_chunks)]
+    text = "\n".join(lines)
+    vectors = unit_vectors(n_chunks, seed)
+    sections, chunks, start = [], [], 0
+    for i, (line, vector) in enumerate(zip(lines, vectors, strict=True)):
+        end = start + len(line)
+        sections.append(Section(i, "", 1, "", OTHER, start, start, end))
+        chunk = Chunk(f"{report_id}:{i}:0", report_id, i, (), OTHER, line, start, end, meta)
+        chunks.append(IndexedChunk(chunk, line, ("common", report_id, f"t{i}"), vector))
+        start = end + 1
+    return Report(report_id, f"/synthetic/{report_id}.txt", text, meta, tuple(sections), "utf-8"), chunks

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +21,7 @@ from indexer.analysis import (
     fold,
     fold_with_offsets,
     load_opencc_dictionary,
+    opencc_t2s,
     query_terms,
     to_original_span,
     tokenize,
@@ -51,7 +55,9 @@ def seed_hant() -> str:
 
 
 @pytest.mark.parametrize(("trad", "simp"), TWINS)
-def test_traditional_and_simplified_twins_fold_and_tokenize_alike(seed_hant: str, trad: str, simp: str) -> None:
+def test_traditional_and_simplified_twins_fold_and_tokenize_alike(
+    seed_hant: str, trad: str, simp: str
+) -> None:
     assert trad in seed_hant  # the Traditional side is real report text
     assert fold(trad) == fold(simp)
     assert tokenize(trad) == tokenize(simp)
@@ -67,6 +73,7 @@ def test_zhu_folds_to_zhe_except_in_words_that_keep_it() -> None:
     assert fold("隨著經濟發展") == fold("随着经济发展") == "随着经济发展"
     assert fold("著作權法") == fold("著作权法") == "著作权法"
     assert fold("顯著提高") == fold("显著提高") == "显著提高"
+    assert fold("藉著") == fold("借着") == "借着"  # OpenCC's phrase 藉着 applies to the 著 spelling too
 
 
 def test_folding_the_traditional_seed_gives_the_expected_terms(seed_hant: str) -> None:
@@ -114,7 +121,7 @@ def test_domain_terms_stay_whole(term: str) -> None:
     [
         ("人民调解员", {"人民", "调解", "调解员", "人民调解", "人民调解员"}),
         ("矛盾纠纷", {"矛盾", "纠纷", "矛盾纠纷"}),
-        ("习近平法治思想", {"习近平", "法治", "思想", "法治思想"}),  # a 4-character word inside a 7-character one
+        ("习近平法治思想", {"习近平", "法治", "思想", "法治思想"}),  # 4 characters inside 7
         ("一村一法律顾问", {"法律", "顾问", "法律顾问"}),
     ],
 )
@@ -148,7 +155,11 @@ def test_compatibility_and_radical_forms_fold_to_simplified_ideographs() -> None
 def test_offsets_lead_folded_terms_back_to_the_traditional_original(seed_hant: str) -> None:
     folded, offsets = fold_with_offsets(seed_hant)
     assert len(folded) == len(seed_hant)
-    for term, original in [("枫桥经验", "楓橋經驗"), ("人民调解委员会", "人民調解委員會"), ("船溪乡", "船溪鄉")]:
+    for term, original in [
+        ("枫桥经验", "楓橋經驗"),
+        ("人民调解委员会", "人民調解委員會"),
+        ("船溪乡", "船溪鄉"),
+    ]:
         at = folded.index(term)
         start, end = to_original_span(offsets, at, at + len(term))
         assert seed_hant[start:end] == original
@@ -226,6 +237,7 @@ def test_import_loads_nothing_and_the_global_jieba_is_untouched() -> None:
 
 # --- properties -----------------------------------------------------------------------------------------
 
+_EXAMPLES = int(os.environ.get("ANALYSIS_EXAMPLES", "300"))  # raise for a deeper search
 _PHRASE_KEYS = sorted(load_opencc_dictionary("TSPhrases.txt"))
 _ALPHABET = (
     "法治政府建設調解乾隆於畫徵覆藉瞭著作顯薴苧着的了和"
@@ -237,29 +249,28 @@ _texts = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=_EXAMPLES, deadline=None)
 @given(_texts)
 def test_offsets_are_monotone_and_complete(text: str) -> None:
     folded, offsets = fold_with_offsets(text)
     assert folded == fold(text)
     assert len(offsets) == len(folded) + 1
     assert offsets[-1] == len(text)
-    assert all(a <= b for a, b in zip(offsets, offsets[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(offsets))
     assert all(0 <= o <= len(text) for o in offsets)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=_EXAMPLES, deadline=None)
 @given(_texts)
 def test_fold_is_idempotent(text: str) -> None:
     once = fold(text)
     assert fold(once) == once
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=_EXAMPLES, deadline=None)
 @given(_texts)
 def test_plain_converter_matches_opencc_exactly(text: str) -> None:
-    plain = ScriptConverter(load_opencc_dictionary("TSCharacters.txt"), load_opencc_dictionary("TSPhrases.txt"))
-    assert plain.convert(text) == _opencc().convert(text)
+    assert _plain().convert(text) == _opencc().convert(text)
 
 
 @settings(max_examples=200, deadline=None)
@@ -268,23 +279,24 @@ def test_offsets_stay_consistent_with_length_changing_phrases(text: str) -> None
     conv = ScriptConverter({"子": "孑"}, {"甲乙": "丙丁戊", "乙丙丁": "戊", "丑子": "寅"})
     out, offsets = conv.convert_with_offsets(text)
     assert len(offsets) == len(out) + 1 and offsets[-1] == len(text)
-    assert all(a <= b for a, b in zip(offsets, offsets[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(offsets))
 
 
-_OPENCC: list[OpenCC] = []
-
-
+@functools.cache
 def _opencc() -> OpenCC:
-    if not _OPENCC:
-        _OPENCC.append(OpenCC("t2s"))
-    return _OPENCC[0]
+    return OpenCC("t2s")
+
+
+@functools.cache
+def _plain() -> ScriptConverter:
+    return opencc_t2s()
 
 
 @pytest.mark.slow
 def test_fast_conversion_equals_opencc_on_the_whole_traditional_corpus() -> None:
     if not CORPUS_HANT.is_dir():
         pytest.skip(f"corpus not found at {CORPUS_HANT}")
-    plain = ScriptConverter(load_opencc_dictionary("TSCharacters.txt"), load_opencc_dictionary("TSPhrases.txt"))
+    plain = opencc_t2s()
     mismatches = [
         path.name
         for path in sorted(CORPUS_HANT.rglob("*.txt"))

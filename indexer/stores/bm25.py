@@ -7,15 +7,23 @@ idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)); N and avgdl count only documents
 
 from __future__ import annotations
 
-import itertools
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 K1 = 1.2
 B = 0.75
+
+
+class _Vocab(dict):
+    """term -> id, numbering unseen terms on lookup; only new terms leave C for Python."""
+
+    def __missing__(self, term: str) -> int:
+        term_id = self[term] = len(self)
+        return term_id
 
 
 @dataclass(frozen=True)
@@ -27,36 +35,37 @@ class Bm25Index:
     n_docs: int
 
     @classmethod
-    def build(cls, token_strings: Sequence[str], k1: float = K1, b: float = B) -> Bm25Index:
+    def build(cls, token_strings: Iterable[str], k1: float = K1, b: float = B) -> Bm25Index:
         """Index documents given as space-joined token strings (the embedded store's storage form)."""
-        n = len(token_strings)
-        lengths = np.fromiter((s.count(" ") + 1 if s else 0 for s in token_strings), np.int64, n)
-        tokens = " ".join(token_strings).split(" ") if n else []
-        if len(tokens) != int(lengths.sum()):  # not single-space joined: split each document properly
-            per_doc = [s.split() for s in token_strings]
-            lengths = np.fromiter(map(len, per_doc), np.int64, n)
-            tokens = list(itertools.chain.from_iterable(per_doc))
-        # setdefault with a running position gives each term the position of its first occurrence,
-        # all in C; np.unique then compacts those positions into term ids 0..V-1.
-        first_seen: dict[str, int] = {}
-        first = np.fromiter(map(first_seen.setdefault, tokens, itertools.count()), np.int64, len(tokens))
-        positions, term_of_token = np.unique(first, return_inverse=True)
-        term_ids = np.searchsorted(positions, list(first_seen.values())).tolist()
-        vocab = dict(zip(first_seen, term_ids, strict=True))
-        doc_of_token = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        keys, tf = np.unique(term_of_token.astype(np.int64) * max(n, 1) + doc_of_token, return_counts=True)
-        term = keys // max(n, 1)
-        docs = (keys % max(n, 1)).astype(np.int32)
+        vocab = _Vocab()
+        lookup = vocab.__getitem__
+        term_ids, lengths = array("i"), array("q")
+        for text in token_strings:  # one document at a time: no list of millions of token strings
+            tokens = text.split()
+            term_ids.extend(map(lookup, tokens))
+            lengths.append(len(tokens))
+        n = len(lengths)
+        doc_lengths = np.frombuffer(lengths, np.int64) if n else np.zeros(0, np.int64)
+        terms = np.frombuffer(term_ids, np.int32) if term_ids else np.zeros(0, np.int32)
+
+        # One sorted key per token, term-major then doc; runs of equal keys are the term frequencies.
+        keys = terms.astype(np.int64) * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), doc_lengths)
+        keys.sort()
+        first = np.ones(len(keys), bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        run_starts = np.flatnonzero(first)
+        tf = np.diff(np.append(run_starts, len(keys))).astype(np.float64)
+        keys = keys[run_starts]
+        term, docs = np.divmod(keys, max(n, 1))
         df = np.bincount(term, minlength=len(vocab))
         offsets = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
 
-        n_nonempty = int((lengths > 0).sum())
-        avgdl = float(lengths.sum()) / max(n_nonempty, 1)
+        n_nonempty = int((doc_lengths > 0).sum())
+        avgdl = float(doc_lengths.sum()) / max(n_nonempty, 1)
         idf = np.log1p((n_nonempty - df + 0.5) / (df + 0.5))
-        tf = tf.astype(np.float64)
-        norm = k1 * (1.0 - b + b * lengths[docs] / avgdl)
+        norm = k1 * (1.0 - b + b * doc_lengths[docs] / avgdl)
         weights = (idf[term] * tf / (tf + norm)).astype(np.float32)
-        return cls(vocab=vocab, offsets=offsets, docs=docs, weights=weights, n_docs=n)
+        return cls(vocab=dict(vocab), offsets=offsets, docs=docs.astype(np.int32), weights=weights, n_docs=n)
 
     def scores(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(indices, scores) of the documents matching at least one token; indices ascending.

@@ -448,7 +448,7 @@ class ElasticsearchStore:
                 response = self._es().search(index=self.alias, body=bodies.knn_body(vector, filters, k))
         except StoreError as exc:
             cause = exc.__cause__
-            if isinstance(cause, BadRequestError) and "dimension" in str(cause):
+            if isinstance(cause, BadRequestError) and re.search(r"dimension|dims", str(cause)):
                 raise EmbedderMismatchError(
                     f"a query vector of {np.asarray(vector).size} dimensions does not fit the index "
                     f"'{self.alias}' (built by {self.embedder_id()})"
@@ -556,11 +556,14 @@ class _ElasticsearchWriter:
         self._pending: list[dict[str, Any]] = []
         self.failures: list[tuple[str, str]] = []
         self._state = "open"
+        self._created: list[str] = []
         es = store._es()
         try:
             with store._errors("create a new index"):
                 es.indices.create(index=self.chunk_index, **body)
+                self._created.append(self.chunk_index)
                 es.indices.create(index=self.report_index, **bodies.reports_index_body())
+                self._created.append(self.report_index)
         except StoreError:
             self.abort()
             raise
@@ -601,6 +604,6 @@ class _ElasticsearchWriter:
         self._state = "aborted"
         self._pending = []
         try:
-            self._store._delete_indices([self.chunk_index, self.report_index])
+            self._store._delete_indices(self._created)
         except StoreError as exc:  # never hide the error that made us abort
             log.warning("could not delete the unpublished generation %s: %s", self.chunk_index, exc)

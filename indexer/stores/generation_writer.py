@@ -198,8 +198,12 @@ class GenerationWriter:
             conn.execute("ROLLBACK")
             raise
         self._close()
-        remove_dead_generations(conn, self.directory)
-        conn.close()
+        try:
+            remove_dead_generations(conn, self.directory)
+        except sqlite3.Error:  # published all the same; the next new_generation retries the cleanup
+            pass
+        finally:
+            conn.close()
 
     def abort(self) -> None:
         if self._conn is None:

@@ -52,6 +52,12 @@ class GenerationInfo:
     dim: int
 
 
+def metadata_key(filters: Filters) -> Filters:
+    """The metadata part of ``filters`` with every sequence as a tuple: hashable, so masks can be cached."""
+    names = ("provinces", "counties", "townships", "categories", "report_ids", "exclude_report_ids")
+    return replace(filters, phrases=(), excluded=(), **{n: tuple(getattr(filters, n)) for n in names})
+
+
 class Snapshot:
     def __init__(self, info: GenerationInfo, rows: Sequence[tuple], vectors: np.ndarray) -> None:
         ids, report_ids, categories, years, provinces, counties, townships, folded, tokens = (
@@ -108,7 +114,7 @@ class Snapshot:
         return mask
 
     def _masks(self, filters: Filters, phrases: bool = True) -> list[np.ndarray]:
-        meta = self._metadata_mask(replace(filters, phrases=(), excluded=()))
+        meta = self._metadata_mask(metadata_key(filters))
         masks = [] if meta is None else [meta]
         if phrases:
             masks.extend(self._text_mask(p) for p in filters.phrases if p)

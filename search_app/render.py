@@ -1,0 +1,203 @@
+"""The search page's HTML and labels, as pure functions of hits, reports and stats.
+
+Every piece of report text (titles, places, headings, body) goes through ``html.escape`` here. The only
+HTML that is not built here is a hit's ``fragment_html`` / ``html``, which ``search_app.highlight`` has
+already escaped and in which ``<mark>`` is the only tag. The page passes what these functions return to
+``st.markdown(..., unsafe_allow_html=True)``, where a blank line would end the HTML block and let the rest
+be read as Markdown, so line breaks become ``<br>`` and no output contains a blank line.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from indexer.models import CATEGORIES, Report, ReportMeta
+from indexer.stores.base import EmbedderMismatchError, IndexEmptyError, IndexStats, StoreError
+from search_app.engine import Hit
+
+MODE_LABELS: dict[str, str] = {"hybrid": "混合", "bm25": "关键词", "vector": "语义"}
+FUSION_LABELS: dict[str, str] = {"rrf": "倒数排名融合（RRF）", "weighted": "加权融合"}
+RETRIEVER_LABELS: dict[str, str] = {"bm25": "关键词（BM25）", "vector": "语义（向量）"}
+REINDEX_COMMAND = "python -m indexer reindex seeds"
+EMPTY_INDEX_MESSAGE = f"索引为空：请先运行 {REINDEX_COMMAND}"
+
+# Fixed page styles; nothing in here comes from data.
+CSS = """<style>
+.fz-card{border:1px solid rgba(49,51,63,.15);border-radius:.5rem;padding:.75rem 1rem;margin:.25rem 0 .4rem;}
+.fz-title{font-weight:600;font-size:1.05rem;line-height:1.4;}
+.fz-rank{display:inline-block;min-width:1.6rem;color:#888;font-weight:400;}
+.fz-meta{color:#555;font-size:.9rem;margin-top:.15rem;}
+.fz-crumb{color:#777;font-size:.85rem;margin-top:.1rem;}
+.fz-text{margin-top:.45rem;line-height:1.75;}
+.fz-text mark{background:#ffe58f;padding:0 .1em;border-radius:.15em;}
+.fz-tag{display:inline-block;font-size:.78rem;padding:0 .45rem;border-radius:.6rem;margin-left:.4rem;
+background:#eef;color:#334;white-space:nowrap;}
+.fz-cat-0{background:#e6f4ea;color:#1e6b34;}.fz-cat-1{background:#fdecea;color:#a3261b;}
+.fz-cat-2{background:#e8f0fe;color:#1a4fa3;}.fz-cat-3{background:#fff4e5;color:#8a5200;}
+.fz-scroll{max-height:28rem;overflow-y:auto;}
+.fz-score{border-collapse:collapse;font-size:.88rem;}
+.fz-score td,.fz-score th{border:1px solid rgba(49,51,63,.15);padding:.15rem .6rem;text-align:left;}
+.fz-outline{font-size:.9rem;line-height:1.6;}
+.fz-report{line-height:1.8;}
+.fz-report .fz-h{font-weight:600;}
+</style>"""
+
+
+def text_html(text: str) -> str:
+    """Escaped ``text`` with line breaks as ``<br>`` (safe inside an HTML block)."""
+    return inline(html.escape(text, quote=True))
+
+
+def inline(escaped: str) -> str:
+    """Already escaped HTML made safe to embed in one Markdown HTML block: no raw line breaks, no ``$``."""
+    lines = escaped.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(lines).replace("$", "&#36;")
+
+
+def place_line(meta: ReportMeta) -> str:
+    """``船溪乡 · 辰溪县 · 2022年`` from what is known (plain text)."""
+    parts = [meta.township, meta.county, f"{meta.year}年" if meta.year else ""]
+    return " · ".join(p for p in parts if p) or "地区不详"
+
+
+def category_tag(category: str) -> str:
+    index = CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+    return f'<span class="fz-tag fz-cat-{index}">{text_html(category)}</span>'
+
+
+def result_card(hit: Hit, rank: int) -> str:
+    """One result: title, place, breadcrumb, category and the highlighted fragment."""
+    chunk, meta = hit.chunk, hit.chunk.meta
+    title = text_html(meta.title or "（无标题）")
+    return (
+        '<div class="fz-card">'
+        f'<div class="fz-title"><span class="fz-rank">{int(rank)}.</span>{title}</div>'
+        f'<div class="fz-meta">{text_html(place_line(meta))}{category_tag(chunk.category)}</div>'
+        f'<div class="fz-crumb">{text_html(chunk.section_path)}</div>'
+        f'<div class="fz-text">{inline(hit.fragment_html)}</div>'
+        "</div>"
+    )
+
+
+def section_html(hit: Hit) -> str:
+    """The hit's whole passage, highlighted."""
+    return f'<div class="fz-text fz-scroll">{inline(hit.html)}</div>'
+
+
+def compact_card(hit: Hit, whole: bool = False) -> str:
+    """A smaller card for similar practices and the comparison columns (place first: that is the point)."""
+    chunk, meta = hit.chunk, hit.chunk.meta
+    body = section_html(hit) if whole else f'<div class="fz-text">{inline(hit.fragment_html)}</div>'
+    return (
+        '<div class="fz-card">'
+        f'<div class="fz-title">{text_html(meta.township or meta.county or meta.title or "地区不详")}</div>'
+        f'<div class="fz-meta">{text_html(place_line(meta))}{category_tag(chunk.category)}</div>'
+        f'<div class="fz-crumb">{text_html(meta.title)}{" › " if chunk.section_path else ""}'
+        f"{text_html(chunk.section_path)}</div>"
+        f"{body}"
+        "</div>"
+    )
+
+
+def score_table(hit: Hit) -> str:
+    """How the score came about: each retriever's rank and raw score, then the fused score."""
+    rows = "".join(
+        f"<tr><td>{text_html(RETRIEVER_LABELS.get(name, name))}</td><td>{int(rank)}</td>"
+        f"<td>{_number(hit.scores.get(name))}</td></tr>"
+        for name, rank in sorted(hit.ranks.items())
+    )
+    return (
+        '<table class="fz-score"><tr><th>检索方式</th><th>排名</th><th>原始得分</th></tr>'
+        f"{rows}<tr><td>融合后得分</td><td></td><td>{_number(hit.score)}</td></tr></table>"
+    )
+
+
+def facet_label(value: str, count: int | None) -> str:
+    """``辰溪县 (12)``; the page shows it as widget text (not HTML)."""
+    return value if count is None else f"{value} ({count})"
+
+
+def outline_html(report: Report) -> str:
+    """The report's outline: its section headings, indented by level."""
+    items = "".join(
+        f'<div style="padding-left:{(min(max(section.level, 1), 6) - 1) * 1.2:.1f}rem">'
+        f"{text_html(section.heading)}</div>"
+        for section in report.sections
+        if section.heading
+    )
+    return f'<div class="fz-outline">{items or "（未识别出章节）"}</div>'
+
+
+def report_html(report: Report) -> str:
+    """The report's whole text, escaped, with its section headings set in bold."""
+    text = report.text
+    out, pos = [], 0
+    for start, end in sorted((s.start, s.body_start) for s in report.sections if s.heading):
+        start, end = max(start, pos), min(end, len(text))
+        if end <= start:
+            continue
+        out += [text_html(text[pos:start]), '<span class="fz-h">', text_html(text[start:end]), "</span>"]
+        pos = end
+    out.append(text_html(text[pos:]))
+    return f'<div class="fz-report fz-scroll">{"".join(out)}</div>'
+
+
+def stats_rows(stats: IndexStats) -> list[tuple[str, str]]:
+    """(label, value) pairs for the sidebar's index status."""
+    return [
+        ("报告", f"{stats.reports:,}"),
+        ("段落", f"{stats.chunks:,}"),
+        ("存储", stats.store),
+        ("向量模型", stats.embedder_id or "—"),
+        ("最近索引", _when(stats.published_at)),
+    ]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, in words for the reader, and the technical detail for whoever fixes it."""
+
+    title: str
+    advice: str
+    detail: str = ""
+
+
+def problem(exc: BaseException) -> Problem:
+    """The page's message for an error raised while searching (never a stack trace)."""
+    detail = str(exc)
+    if isinstance(exc, IndexEmptyError):
+        return Problem(EMPTY_INDEX_MESSAGE, "建好索引后刷新本页即可检索（也可运行 make index）。", detail)
+    if isinstance(exc, EmbedderMismatchError):
+        return Problem(
+            "索引所用的向量模型与当前设置不一致",
+            "请把环境变量 EMBEDDER 设为建索引时所用的模型，或用当前模型重建索引"
+            f"（{REINDEX_COMMAND}），然后重启本页。",
+            detail,
+        )
+    if isinstance(exc, StoreError):
+        return Problem(
+            "无法访问索引存储",
+            "请检查：Elasticsearch 是否已启动、ELASTICSEARCH_URL 是否正确、账号（ELASTIC_API_KEY 或 "
+            "ELASTIC_PASSWORD）是否有效；使用内置索引时请检查 SEARCH_INDEX_DIR 指向的目录。",
+            detail,
+        )
+    if isinstance(exc, ValueError):
+        return Problem("设置有误", "请检查环境变量 SEARCH_STORE、SEARCH_INDEX_DIR 与 EMBEDDER。", detail)
+    return Problem("检索失败", "请稍后重试；若问题仍在，请联系管理员查看服务日志。", type(exc).__name__)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    suffix = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return moment.strftime("%Y-%m-%d %H:%M") + suffix

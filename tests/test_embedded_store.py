@@ -1,0 +1,212 @@
+"""What only the embedded store promises: whole generations under concurrency and crashes, cleanup of
+abandoned generations, and seeing changes made by other store objects and processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from store_contract import DIM, EMBEDDER, corpus, publish, synthetic_report, unit_vectors
+
+from indexer.stores.base import NO_FILTERS, EmbedderMismatchError, StoreError
+from indexer.stores.embedded import EmbeddedStore
+from indexer.stores.factory import open_store
+
+TESTS = Path(__file__).parent
+
+
+def publish_synthetic(store: EmbeddedStore, prefix: str, reports: int, per_report: int) -> int:
+    writer = store.new_generation(EMBEDDER, DIM)
+    for r in range(reports):
+        writer.add(*synthetic_report(f"{prefix}{r}", per_report, seed=r))
+    writer.publish()
+    return reports * per_report
+
+
+def chunk_rows_by_generation(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("SELECT generation, count(*) FROM chunks GROUP BY generation").fetchall())
+
+
+def test_readers_always_see_a_whole_generation(tmp_path: Path) -> None:
+    writer_store, reader_store = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    sizes = {"a": publish_synthetic(writer_store, "a", 3, 40), "b": 2 * 70}
+    seen: list[tuple[int, int, set[str]]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                hits = reader_store.lexical(["common"], NO_FILTERS, 1000)
+                stats = reader_store.stats()
+                seen.append((len(hits), stats.chunks, {h.chunk_id[0] for h in hits}))
+        except BaseException as error:  # reported below; a thread cannot fail the test itself
+            errors.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for round_ in range(6):
+        prefix = "ba"[round_ % 2]
+        publish_synthetic(writer_store, prefix, 3 if prefix == "a" else 2, 40 if prefix == "a" else 70)
+        waited = 0.0
+        while (not seen or seen[-1][0] != sizes[prefix]) and waited < 10 and not errors:
+            time.sleep(0.01)  # let the readers see this generation before the next publish
+            waited += 0.01
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert not errors, errors
+    assert {n_hits for n_hits, _, _ in seen} == set(sizes.values())
+    for n_hits, n_stats, prefixes in seen:
+        assert n_hits in sizes.values() and n_stats in sizes.values()
+        assert len(prefixes) == 1 and n_hits == sizes[prefixes.pop()]
+    writer_store.close()
+    reader_store.close()
+
+
+def test_reader_notices_changes_by_another_store_object(tmp_path: Path) -> None:
+    reader, writer = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    publish_synthetic(writer, "a", 1, 5)
+    assert len(reader.lexical(["common"], NO_FILTERS, 100)) == 5
+    publish_synthetic(writer, "b", 2, 4)
+    assert {h.chunk_id[:2] for h in reader.lexical(["common"], NO_FILTERS, 100)} == {"b0", "b1"}
+    writer.remove_report("b1")
+    assert len(reader.lexical(["common"], NO_FILTERS, 100)) == 4
+    writer.replace_report(*synthetic_report("c0", 3))
+    assert len(reader.lexical(["common"], NO_FILTERS, 100)) == 7
+    assert reader.facets(NO_FILTERS)["category"] == {"其他": 7}
+
+
+CRASHING_WRITER = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from store_contract import DIM, EMBEDDER, synthetic_report
+from indexer.stores.embedded import EmbeddedStore
+
+writer = EmbeddedStore(sys.argv[1]).new_generation(EMBEDDER, DIM)
+print(writer.generation, flush=True)
+for r in range(100_000):
+    writer.add(*synthetic_report(f"big{r}", 200, seed=r))
+    if r == 25:
+        print("flushed", flush=True)
+"""
+
+
+def test_killed_writer_leaves_the_published_generation_whole(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    count = publish_synthetic(store, "a", 4, 25)
+    before = store.lexical(["common", "t3"], NO_FILTERS, 50)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_WRITER, str(tmp_path), str(TESTS)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(TESTS)},
+    )
+    assert child.stdout is not None
+    dead_generation = child.stdout.readline().strip()
+    assert child.stdout.readline().strip() == "flushed"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    rows = chunk_rows_by_generation(store.cache_path)
+    assert rows[dead_generation] >= 2000, "the child should have died with rows written"
+
+    for reader in (store, EmbeddedStore(tmp_path)):
+        assert reader.stats().chunks == count
+        assert reader.lexical(["common", "t3"], NO_FILTERS, 50) == before
+        assert len(reader.lexical(["common"], NO_FILTERS, 10_000)) == count
+
+    store.new_generation(EMBEDDER, DIM).abort()  # starting a writer removes the dead one's rows
+    assert dead_generation not in chunk_rows_by_generation(store.cache_path)
+    assert not (tmp_path / "writers" / f"{dead_generation}.lock").exists()
+    assert store.stats().chunks == count
+
+
+def test_live_writer_is_not_cleaned_up_by_another(tmp_path: Path) -> None:
+    first, second = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    publish_synthetic(first, "a", 1, 3)
+    slow = first.new_generation(EMBEDDER, DIM)
+    slow.add(*synthetic_report("s0", 2500))  # over one batch: rows are in the database
+    second.new_generation(EMBEDDER, DIM).abort()
+    slow.publish()
+    assert second.stats().chunks == 2500
+    assert list(chunk_rows_by_generation(first.cache_path)) == [slow.generation]
+
+
+def test_publish_removes_older_generations_rows(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    publish_synthetic(store, "a", 2, 10)
+    publish_synthetic(store, "b", 1, 10)
+    assert list(chunk_rows_by_generation(store.cache_path)) == [store.stats().generation]
+    with sqlite3.connect(store.cache_path) as conn:
+        assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == 10
+        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+
+
+def test_bad_report_is_refused_and_the_batch_goes_on(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    writer = store.new_generation(EMBEDDER, DIM)
+    report, chunks = synthetic_report("x", 3)
+    bad_vector = [replace(chunks[0], vector=np.full(DIM, np.nan, np.float32)), *chunks[1:]]
+    with pytest.raises(ValueError, match="non-finite"):
+        writer.add(report, bad_vector)
+    with pytest.raises(ValueError, match="belongs to report"):
+        writer.add(replace(report, id="other"), chunks)
+    with pytest.raises(ValueError, match="whitespace"):
+        writer.add(report, [replace(chunks[0], tokens=("two words",))])
+    writer.add(report, chunks)
+    writer.add(*synthetic_report("x", 2))  # the same report again: the later one wins
+    writer.publish()
+    assert store.stats().chunks == 2
+    with pytest.raises(StoreError, match="already published"):
+        writer.add(report, chunks)
+
+
+def test_replace_report_checks_the_embedder_id(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    publish(store)
+    report, chunks = corpus()[1]
+    with pytest.raises(EmbedderMismatchError, match="other:model"):
+        store.replace_report(report, chunks, embedder_id="other:model")
+    store.replace_report(report, chunks, embedder_id=EMBEDDER)
+    assert store.get_report(report.id) == report
+
+
+def test_get_vectors_names_unknown_ids(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    publish(store)
+    with pytest.raises(KeyError, match="nope"):
+        store.get_vectors(["r1:0:0", "nope"])
+
+
+def test_phrase_filter_on_many_candidates_scans_all_texts(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    publish_synthetic(store, "a", 1, 2500)  # above the per-candidate check limit
+    phrase = "第1234段"
+    hits = store.lexical(["common"], replace(NO_FILTERS, phrases=(phrase,)), 10)
+    assert [h.chunk_id for h in hits] == ["a0:1234:0"]
+    hits = store.vector(unit_vectors(1, 3)[0], replace(NO_FILTERS, excluded=("第1",)), 2500)
+    assert len(hits) == 2500 - 1111
+
+
+def test_factory(tmp_path: Path) -> None:
+    assert isinstance(open_store("embedded", path=tmp_path), EmbeddedStore)
+    with pytest.raises(ValueError, match="unknown store kind"):
+        open_store("faiss")
+    with pytest.raises(TypeError, match="path"):
+        open_store("embedded")
+
+
+def test_construction_touches_nothing(tmp_path: Path) -> None:
+    EmbeddedStore(tmp_path / "new")
+    assert not (tmp_path / "new").exists()

@@ -3,11 +3,13 @@
 A chunk never spans two sections. The first chunk of a section starts at its heading, so the heading
 travels with its body; a section with no body of its own (only a heading before its first child) gives no
 chunk, since its heading lives on in the children's breadcrumbs. Long sections are split at sentence ends
-and packed greedily; a sentence is cut (at a comma) only when it alone exceeds ``2 × max_chars``.
+and packed greedily into parts of about equal size; a sentence is cut (at a comma) only when it alone
+exceeds ``2 × max_chars``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -48,16 +50,23 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _has_body(text: str, section: Section, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds more than the section's heading (no heading-only chunks)."""
+    return bool(_HAS_WORD.search(text[max(start, section.body_start) : end]))
+
+
 def _section_spans(report: Report, section: Section, max_chars: int) -> list[tuple[int, int]]:
     text = report.text
     stop = own_end(report.sections, section)
     if not _HAS_WORD.search(text[section.body_start : stop]):
         return []
+    # Aim at equal parts (no 30-character tail after a full chunk), never above max_chars.
+    target = (stop - section.start) / math.ceil((stop - section.start) / max_chars)
     spans: list[tuple[int, int]] = []
     chunk_start = chunk_end = section.start
     for s, e in sentence_spans(text, section.start, stop, 2 * max_chars):
-        heading_only = chunk_end <= section.body_start
-        if chunk_end > chunk_start and e - chunk_start > max_chars and not heading_only:
+        full = e - chunk_start > max_chars or chunk_end - chunk_start >= target
+        if chunk_end > chunk_start and full and _has_body(text, section, chunk_start, chunk_end):
             spans.append((chunk_start, chunk_end))
             chunk_start = s
         chunk_end = e

@@ -19,7 +19,7 @@ __all__ = [
     "split_heading",
 ]
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 _CN = "[一二三四五六七八九十百零〇]"
@@ -50,10 +50,10 @@ MAX_LEAD = 40
 def cn_number(token: str) -> int | None:
     """Value of a numeral written in digits or Chinese (十一 → 11, 二十三 → 23); None if not a numeral."""
     token = token.replace(" ", "")
-    if token.isdigit():
-        return int(token)
     if len(token) == 1 and "①" <= token <= "⑳":
         return ord(token) - ord("①") + 1
+    if token.isdecimal():
+        return int(token)
     total, current = 0, 0
     for ch in token:
         if ch in _CN_DIGITS:

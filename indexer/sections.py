@@ -30,6 +30,10 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _MAX_PLAIN_HEADING = 16
 _LONG_LINE = 40
 _PARAGRAPH_GROUP = 600
+_PARAGRAPH_END = "。！？!?；;：:…"
+_CLOSING_PUNCT = "》」』”’）)，,、。；;：:！？!?"
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_BARE_POINT = re.compile(r"^[一二三四五六七八九十]+是$")
 
 _DATE_LINE = re.compile(
     r"^[\d〇零○一二三四五六七八九十]{2,4}\s*年\s*[\d一二三四五六七八九十]{1,2}\s*月"
@@ -74,9 +78,10 @@ class _Levels:
         for i, (schemes, _) in enumerate(self._stack):
             if marker.scheme in schemes:
                 return self._set(i, marker.scheme, marker.value)
-        if marker.value > 1:
+        # Law numbering runs on across chapters (第二章 → 第三条), so only report markers continue a sibling.
+        if marker.value > 1 and marker.scheme not in LAW_SCHEMES:
             for i in range(len(self._stack) - 1, -1, -1):
-                if self._stack[i][1] == marker.value - 1:
+                if self._stack[i][1] == marker.value - 1 and not self._stack[i][0] & LAW_SCHEMES:
                     return self._set(i, marker.scheme, marker.value)
         known = self._history.get(marker.scheme)
         if known is not None and known <= len(self._stack):
@@ -125,16 +130,21 @@ def _signature_start(lines: Sequence[_Line]) -> int:
     return first if first > 0 else len(lines)
 
 
-def _is_plain_heading(line: _Line, following: _Line | None) -> bool:
+def _is_plain_heading(line: _Line, previous_closed: bool, following: _Line | None) -> bool:
+    """A short unnumbered line between finished paragraphs, followed by body text ("下一步计划")."""
     text = line.text
     return (
-        len(text) <= _MAX_PLAIN_HEADING
+        previous_closed
+        and len(text) <= _MAX_PLAIN_HEADING
         and len(_HAN.findall(text)) >= 2
         and not _INNER_PUNCT.search(text)
+        and not any(ch.isspace() for ch in text)
         and not text[0].isdigit()
-        and text[0] not in "（(《“\"【[—-"
+        and text[0] not in '（(《“"【[—-'
+        and not _BARE_POINT.match(text)
         and following is not None
         and _is_body_line(following)
+        and following.text[0] not in _CLOSING_PUNCT
     )
 
 
@@ -157,17 +167,20 @@ def _headings(lines: Sequence[_Line], law: bool) -> list[_Draft]:
     levels = _Levels()
     drafts: list[_Draft] = []
     seen_body = False
+    previous_closed = False  # the previous line ended a paragraph or was a heading
     for i, line in enumerate(lines):
         marker = match_marker(line.text)
+        following = lines[i + 1] if i + 1 < len(lines) else None
         if marker is not None and (not law or marker.scheme in LAW_SCHEMES):
             drafts.append(_heading_draft(line, marker, levels.level(marker)))
-            continue
-        following = lines[i + 1] if i + 1 < len(lines) else None
-        if not law and seen_body and _is_plain_heading(line, following):
+        elif not law and seen_body and _is_plain_heading(line, previous_closed, following):
             heading = line.text.rstrip(_HEADING_STRIP)
             drafts.append(_Draft(line.start, line.end, line.end, heading, levels.plain(), "", "plain"))
+        else:
+            seen_body = seen_body or _is_body_line(line)
+            previous_closed = line.text[-1] in _PARAGRAPH_END
             continue
-        seen_body = seen_body or _is_body_line(line)
+        previous_closed = True
     return drafts
 
 
@@ -182,12 +195,19 @@ def _paragraph_groups(lines: Sequence[_Line]) -> list[_Draft]:
     return drafts
 
 
+def _trim(text: str, end: int) -> int:
+    """``end`` moved back over trailing whitespace (without copying the text)."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
 def _close(drafts: list[_Draft], text: str, limit: int) -> None:
     """Each draft's own text runs to the next draft (trailing whitespace excluded)."""
     drafts.sort(key=lambda d: (d.start, d.level))
     for i, d in enumerate(drafts):
         stop = drafts[i + 1].start if i + 1 < len(drafts) else limit
-        d.own_end = max(d.body_start, len(text[:stop].rstrip()))
+        d.own_end = max(d.body_start, _trim(text, stop))
 
 
 def _parents(drafts: Sequence[_Draft]) -> list[int | None]:
@@ -224,8 +244,10 @@ def _closing_passages(drafts: list[_Draft], lines: Sequence[_Line], text: str) -
                 continue
             cue = text_cue(line.text)
             if cue and cue != d.category:
-                added.append(_Draft(line.start, line.start, d.own_end, kind="closing", category=cue, fixed=True))
-                d.own_end = len(text[: line.start].rstrip())
+                added.append(
+                    _Draft(line.start, line.start, d.own_end, kind="closing", category=cue, fixed=True)
+                )
+                d.own_end = _trim(text, line.start)
                 break
     drafts.extend(added)
     drafts.sort(key=lambda d: (d.start, d.level))
@@ -247,7 +269,7 @@ def _plans_after_problems(drafts: list[_Draft], text: str) -> None:
                 continue
             if text_cue(text[pos : min(pos + 200, d.own_end)]) == PLANS:
                 added.append(_Draft(pos, pos, d.own_end, kind="closing", category=PLANS, fixed=True))
-                d.own_end = len(text[:pos].rstrip())
+                d.own_end = _trim(text, pos)
                 break
     drafts.extend(added)
     drafts.sort(key=lambda d: (d.start, d.level))
@@ -262,13 +284,13 @@ def _points(drafts: list[_Draft], text: str) -> None:
         base = d.body_start
         points = find_points(text[base : d.own_end])
         for p in points:
-            heading = text[base + p.start : base + p.heading_end].rstrip(_HEADING_STRIP)
-            end = len(text[: base + p.end].rstrip())
+            heading = _LINE_BREAK.sub("", text[base + p.start : base + p.heading_end]).rstrip(_HEADING_STRIP)
+            end = _trim(text, base + p.end)
             added.append(
                 _Draft(base + p.start, base + p.body_start, end, heading, d.level + 1, p.ordinal, "point")
             )
         if points:
-            d.own_end = max(d.body_start, len(text[: base + points[0].start].rstrip()))
+            d.own_end = max(d.body_start, _trim(text, base + points[0].start))
     drafts.extend(added)
     drafts.sort(key=lambda d: (d.start, d.level))
 

@@ -18,8 +18,11 @@ import pytest
 from store_contract import DIM, EMBEDDER, corpus, publish, synthetic_report, unit_vectors
 
 from indexer.stores.base import NO_FILTERS, EmbedderMismatchError, StoreError
+from indexer.stores.bm25 import Bm25Index
 from indexer.stores.embedded import EmbeddedStore
 from indexer.stores.factory import open_store
+from indexer.stores.folded_texts import FoldedTexts
+from indexer.stores.vector_index import top_k
 
 TESTS = Path(__file__).parent
 
@@ -210,3 +213,43 @@ def test_factory(tmp_path: Path) -> None:
 def test_construction_touches_nothing(tmp_path: Path) -> None:
     EmbeddedStore(tmp_path / "new")
     assert not (tmp_path / "new").exists()
+
+
+# -- the in-memory structures ------------------------------------------------------------------------------
+def test_bm25_index_matches_the_formula_with_empty_docs_and_repeated_query_terms() -> None:
+    rng = np.random.default_rng(5)
+    docs = [" ".join(f"w{t}" for t in rng.integers(0, 30, rng.integers(0, 15))) for _ in range(300)]
+    index = Bm25Index.build(docs)
+    tokenized = [d.split() for d in docs]
+    nonempty = [t for t in tokenized if t]
+    avgdl = sum(map(len, nonempty)) / len(nonempty)
+    for query in (["w1"], ["w1", "w2", "w1"], ["w3", "unknown"], ["unknown"]):
+        expected = {}
+        for i, tokens in enumerate(tokenized):
+            score = 0.0
+            for term in query:
+                tf, df = tokens.count(term), sum(term in t for t in nonempty)
+                if tf:
+                    idf = np.log(1 + (len(nonempty) - df + 0.5) / (df + 0.5))
+                    score += idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * len(tokens) / avgdl))
+            if score:
+                expected[i] = score
+        found, scores = index.scores(query)
+        assert found.tolist() == sorted(expected)
+        np.testing.assert_allclose(scores, [expected[i] for i in found.tolist()], rtol=1e-5)
+
+
+def test_top_k_orders_by_score_then_index() -> None:
+    scores = np.array([0.5, 0.9, 0.5, 0.1, 0.9], np.float32)
+    docs, best = top_k(np.array([10, 11, 12, 13, 14]), scores, 3)
+    assert docs.tolist() == [11, 14, 10] and best.tolist() == pytest.approx([0.9, 0.9, 0.5])
+    assert top_k(None, scores, 0)[0].tolist() == []
+    assert top_k(None, scores, 99)[0].tolist() == [1, 4, 0, 2, 3]
+
+
+def test_folded_texts_find_substrings_per_document() -> None:
+    texts = FoldedTexts(["法治政府", "", "政府法治", "法治"])
+    assert texts.mask_containing("法治").tolist() == [True, False, True, True]
+    assert texts.mask_containing("府法").tolist() == [False, False, True, False]  # never across documents
+    assert texts.mask_containing("政府政府").tolist() == [False] * 4
+    assert texts.text(2) == "政府法治" and texts.contains(3, "法治") and not texts.contains(1, "法")

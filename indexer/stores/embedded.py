@@ -31,7 +31,8 @@ from indexer.stores.generation_writer import (
     remove_dead_generations,
     validate,
 )
-from indexer.stores.snapshot import Snapshot, load_snapshot
+from indexer.stores.snapshot import Snapshot
+from indexer.stores.snapshot_loader import load_snapshot
 
 _JOIN_CURRENT = "FROM current c JOIN generations g ON g.id = c.generation"
 _IN_BATCH = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit

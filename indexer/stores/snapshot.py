@@ -1,19 +1,18 @@
 """One immutable in-memory view of a published generation: BM25, vectors, filter fields, folded texts.
 
-A snapshot is built from a single SQLite read transaction, so it always holds one whole generation; the
-store swaps in a new snapshot when the generation or its version changes.
+A snapshot is read in a single SQLite read transaction (``snapshot_loader``), so it always holds one whole
+generation; the store swaps in a new snapshot when the generation or its version changes.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
-from indexer.stores.base import FACET_FIELDS, Filters
+from indexer.stores.base import FACET_FIELDS, Filters, StoreError
 from indexer.stores.bm25 import Bm25Index
 from indexer.stores.folded_texts import FoldedTexts
 from indexer.stores.vector_index import VectorIndex, top_k
@@ -59,10 +58,15 @@ def metadata_key(filters: Filters) -> Filters:
 
 
 class Snapshot:
-    def __init__(self, info: GenerationInfo, rows: Sequence[tuple], vectors: np.ndarray) -> None:
-        ids, report_ids, categories, years, provinces, counties, townships, folded, tokens = (
-            zip(*rows, strict=True) if rows else ((),) * 9
+    def __init__(
+        self, info: GenerationInfo, rows: Sequence[tuple], bm25: Bm25Index, vectors: VectorIndex
+    ) -> None:
+        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
+        ids, report_ids, categories, years, provinces, counties, townships, folded = (
+            zip(*rows, strict=True) if rows else ((),) * 8
         )
+        if not len(ids) == bm25.n_docs == len(vectors.matrix):
+            raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
         self.info = info
         self.ids: tuple[str, ...] = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
@@ -76,8 +80,8 @@ class Snapshot:
         }
         self.reports = Categorical.build(report_ids)
         self.texts = FoldedTexts(folded)
-        self.bm25 = Bm25Index.build(tokens)
-        self.vectors = VectorIndex(vectors.reshape(len(ids), info.dim))
+        self.bm25 = bm25
+        self.vectors = vectors
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
 
@@ -189,29 +193,3 @@ class Snapshot:
         if missing:
             raise KeyError(f"unknown chunk ids: {', '.join(missing[:5])}")
         return [self.position[c] for c in chunk_ids]
-
-
-_SNAPSHOT_COLUMNS = "id, report_id, category, year, province, county, township, folded, tokens"
-
-
-def load_snapshot(conn: sqlite3.Connection) -> Snapshot | None:
-    """Read the published generation in one read transaction; None when nothing is published."""
-    conn.execute("BEGIN")
-    try:
-        row = conn.execute(
-            "SELECT c.generation, c.version, g.embedder_id, g.dim FROM current c "
-            "JOIN generations g ON g.id = c.generation"
-        ).fetchone()
-        if row is None:
-            return None
-        info = GenerationInfo(*row)
-        rows = conn.execute(
-            f"SELECT {_SNAPSHOT_COLUMNS} FROM chunks WHERE generation = ? ORDER BY rowid", (info.generation,)
-        ).fetchall()
-        blobs = conn.execute(
-            "SELECT vector FROM vectors WHERE generation = ? ORDER BY chunk_rowid", (info.generation,)
-        ).fetchall()
-    finally:
-        conn.execute("COMMIT")
-    vectors = np.frombuffer(b"".join(b for (b,) in blobs), dtype=np.float32)
-    return Snapshot(info, rows, vectors)

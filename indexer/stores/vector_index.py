@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+_BLOCK = 64  # block size for the top-k pre-selection
+
+
+def _candidates(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions that surely include the top ``k`` and all their ties, found without a full partition.
+
+    The k-th largest of the block maxima is a lower bound of the k-th largest score (k blocks reach it),
+    so everything at or above it is a candidate; usually only a few times k positions.
+    """
+    n_blocks = len(scores) // _BLOCK
+    if n_blocks < 4 * k:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    else:
+        maxima = scores[: n_blocks * _BLOCK].reshape(n_blocks, _BLOCK).max(axis=1)
+        kth = np.partition(maxima, n_blocks - k)[n_blocks - k]
+    return np.flatnonzero(scores >= kth)
+
 
 def top_k(indices: np.ndarray | None, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best of ``scores`` as (indices, scores), best first; ties broken by smaller index.
@@ -13,22 +30,27 @@ def top_k(indices: np.ndarray | None, scores: np.ndarray, k: int) -> tuple[np.nd
     n = len(scores)
     if k <= 0 or n == 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
-    part = np.arange(n) if k >= n else np.argpartition(-scores, k - 1)[:k]
+    part = np.arange(n) if k >= n else _candidates(scores, k)
     docs = part if indices is None else indices[part]
-    order = np.lexsort((docs, -scores[part]))
+    order = np.lexsort((docs, -scores[part]))[:k]
     return docs[order].astype(np.int64), scores[part][order]
 
 
 def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero); in place when ``matrix`` is float32 already."""
     matrix = np.asarray(matrix, dtype=np.float32)
+    if not matrix.flags.writeable:
+        matrix = matrix.copy()
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0).astype(np.float32)
+    matrix /= np.where(norms > 0, norms, 1.0).astype(np.float32)
+    return matrix
 
 
 class VectorIndex:
     """Cosine similarity as one matrix-vector product; rows are normalised once, at build time."""
 
     def __init__(self, vectors: np.ndarray) -> None:
+        """Takes ownership of a float32 ``vectors`` array: it is normalised in place and frozen."""
         self.matrix = normalise_rows(vectors)
         self.matrix.flags.writeable = False
 

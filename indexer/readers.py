@@ -1,0 +1,464 @@
+"""Read report files (.txt/.md, .docx, .html, .pdf) into raw text with the detected encoding.
+
+Plain text is decoded without trusting any declaration: BOMs first, then strict UTF-8, then UTF-16 without
+BOM, then GB18030 against Big5 (cp950). Big5 bytes often decode as GB18030 without error (and short GB text
+as Big5), so both are decoded strictly and the one whose characters look like real Chinese text wins.
+
+``read_document`` raises ``ReadError`` (path and reason) for anything it cannot turn into text;
+``iter_documents`` yields that error instead, so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "RawDocument",
+    "ReadError",
+    "decode_text",
+    "iter_documents",
+    "read_document",
+]
+
+MAX_BYTES = 200 * 1024 * 1024  # larger files are not reports; refuse instead of exhausting memory
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    text: str
+    source: str
+    encoding: str  # e.g. "utf-8", "utf-16", "gb18030", "big5", "docx", "html:utf-8", "pdf"
+
+
+class ReadError(Exception):
+    """A file that could not be read as a document; ``str()`` is ``"{path}: {reason}"``."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):  # keep picklable (multiprocessing) despite the two-argument constructor
+        return (type(self), (self.path, self.reason))
+
+
+# --------------------------------------------------------------------------- text decoding
+
+
+class _NotText(ValueError):
+    """Raised by ``decode_text`` with the reason the bytes are not usable text."""
+
+
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32", "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
+)
+# Legacy Chinese encodings tried in order; a tie in plausibility goes to the first.
+_CJK_CANDIDATES: tuple[tuple[str, str], ...] = (("gb18030", "gb18030"), ("big5", "cp950"))
+_BINARY_MAGIC: tuple[bytes, ...] = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",  # zip, docx, xlsx
+    b"\xd0\xcf\x11\xe0",  # OLE: .doc, .xls
+    b"\x7fELF",
+    b"\x1f\x8b",  # gzip
+)
+_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+_MAX_CONTROL_SHARE = 0.01
+_MAX_LOSSY_SHARE = 0.001
+
+
+def _strict_decode(data: bytes, codec: str) -> str | None:
+    """Decode strictly, tolerating only a multi-byte character cut off at the very end of the file."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        if err.start < len(data) - 3:
+            return None
+    for cut in (1, 2, 3):
+        try:
+            return data[:-cut].decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _char_weight(ch: str) -> float:
+    """How typical ``ch`` is of real Chinese documents: 1 common, 0.3 rare, < 0 a sign of a wrong codec."""
+    code = ord(ch)
+    if 0x4E00 <= code <= 0x9FFF:
+        try:  # GB2312 level 1 holds the 3,755 most common Simplified characters
+            return 1.0 if 0xB0 <= ch.encode("gb2312")[0] <= 0xD7 else 0.3
+        except UnicodeEncodeError:
+            pass
+        try:  # Big5 A440-C67E holds the 5,401 common Traditional characters
+            raw = ch.encode("cp950")
+            return 1.0 if 0xA440 <= (raw[0] << 8 | raw[1]) <= 0xC67E else 0.3
+        except UnicodeEncodeError:
+            return -0.5
+    if 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF5E or ch in "“”‘’…—·":
+        return 1.0  # CJK and full-width punctuation
+    if 0x2000 <= code <= 0x27BF or 0x00A0 <= code <= 0x00FF or 0x2460 <= code <= 0x24FF:
+        return 0.2  # general punctuation, symbols, box drawing, circled numbers: possible, not telling
+    return -1.0  # private use, U+FFFD, kana, bopomofo, hangul, compatibility forms, C1 controls...
+
+
+def _plausibility(text: str) -> float:
+    """Mean weight of the non-ASCII characters (ASCII reads the same in every candidate)."""
+    weights = [_char_weight(ch) for ch in text if ord(ch) >= 0x80]
+    return sum(weights) / len(weights) if weights else 0.0
+
+
+def _control_share(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(
+        1 for ch in text if (ord(ch) < 0x20 and ch not in _ALLOWED_CONTROLS) or 0x7F <= ord(ch) <= 0x9F
+    )
+    return controls / len(text)
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 has NULs on one byte parity (ASCII, newlines); accept it if that decodes to sensible text."""
+    sample = data[:65536]
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    if len(data) % 2 or max(even, odd) < 0.9 * (even + odd):
+        return None
+    codec = "utf-16-le" if odd > even else "utf-16-be"
+    text = _strict_decode(data, codec)
+    if text is None or "\x00" in text or _control_share(text) > _MAX_CONTROL_SHARE:
+        return None
+    if any(ord(ch) >= 0x80 for ch in text[:4096]) and _plausibility(text[:4096]) < 0.5:
+        return None
+    return text, "utf-16"
+
+
+def _best_cjk(data: bytes) -> tuple[str, str] | None:
+    best: tuple[float, str, str] | None = None
+    for label, codec in _CJK_CANDIDATES:
+        text = _strict_decode(data, codec)
+        if text is None:
+            continue
+        score = _plausibility(text)
+        if best is None or score > best[0]:
+            best = (score, text, label)
+    return (best[1], best[2]) if best else None
+
+
+def _lossy_cjk(data: bytes) -> tuple[str, str] | None:
+    """A few corrupt bytes in an otherwise clean GB/Big5 file: keep the text, mark the encoding."""
+    best: tuple[float, str, str] | None = None
+    for label, codec in _CJK_CANDIDATES:
+        text = data.decode(codec, errors="replace")
+        if text.count("\ufffd") > max(1, _MAX_LOSSY_SHARE * len(text)):
+            continue
+        score = _plausibility(text.replace("\ufffd", ""))
+        if score >= 0.6 and (best is None or score > best[0]):
+            best = (score, text, label)
+    return (best[1], f"{best[2]}-lossy") if best else None
+
+
+def _charset_normalizer_guess(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes  # imported lazily: rarely needed
+
+    match = from_bytes(data).best()
+    if match is None or match.encoding is None:
+        return None
+    return str(match), match.encoding
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode the bytes of a plain-text file; returns ``(text, encoding)`` or raises ``ValueError``."""
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            text = _strict_decode(data, codec)
+            if text is None:
+                raise _NotText(f"cannot decode text (BOM says {label}, content is not)")
+            return _checked(text), label
+    if data.startswith(_BINARY_MAGIC):
+        raise _NotText("binary file, not text")
+    text = _strict_decode(data, "utf-8")
+    if text is not None:
+        return _checked(text), "utf-8"
+    if b"\x00" in data:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
+            raise _NotText("binary file, not text")
+        return utf16
+    for attempt in (_best_cjk, _lossy_cjk, _charset_normalizer_guess):
+        found = attempt(data)
+        if found is not None:
+            return _checked(found[0]), found[1]
+    tried = ", ".join(["utf-8", "utf-16"] + [label for label, _ in _CJK_CANDIDATES])
+    raise _NotText(f"cannot decode text (tried {tried})")
+
+
+def _checked(text: str) -> str:
+    if "\x00" in text or _control_share(text) > _MAX_CONTROL_SHARE:
+        raise _NotText("binary file, not text")
+    return text
+
+
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+
+
+def _normalise_newlines(text: str) -> str:
+    return _NEWLINES.sub("\n", text)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ReadError(path, f"file too large ({size} bytes)")
+        return path.read_bytes()
+    except FileNotFoundError as err:
+        raise ReadError(path, "no such file") from err
+    except PermissionError as err:
+        raise ReadError(path, "cannot read: permission denied") from err
+    except IsADirectoryError as err:
+        raise ReadError(path, "is a directory") from err
+    except OSError as err:
+        raise ReadError(path, f"cannot read: {err.strerror or err}") from err
+
+
+def _read_text_file(path: Path) -> RawDocument:
+    data = _read_bytes(path)
+    if not data.strip():
+        raise ReadError(path, "file is empty")
+    try:
+        text, encoding = decode_text(data)
+    except ValueError as err:
+        raise ReadError(path, str(err)) from err
+    return RawDocument(text=text, source=str(path), encoding=encoding)
+
+
+def _docx_blocks(container) -> Iterator[str]:
+    """Paragraph and table texts of a python-docx body or cell, in document order."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block.text
+        elif isinstance(block, Table):
+            yield from _docx_table(block)
+
+
+def _docx_table(table) -> Iterator[str]:
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:  # a merged cell is returned once per grid column it spans
+            if not cells or cell._tc is not cells[-1]._tc:
+                cells.append(cell)
+        if len(cells) == 1:  # a one-column layout table: its content is ordinary paragraphs
+            yield from _docx_blocks(cells[0])
+        else:
+            texts = [" ".join(t.strip() for t in _docx_blocks(c) if t.strip()) for c in cells]
+            yield "\t".join(texts)
+
+
+def _read_docx(path: Path) -> RawDocument:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    data = _read_bytes(path)
+    if not data:
+        raise ReadError(path, "file is empty")
+    try:
+        document = docx.Document(io.BytesIO(data))
+        text = "\n".join(_docx_blocks(document))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, EOFError) as err:
+        raise ReadError(path, "truncated or corrupt .docx") from err
+    except Exception as err:  # lxml and zlib raise many types for damaged parts
+        if type(err).__module__.startswith(("lxml", "zlib", "docx")):
+            raise ReadError(path, "truncated or corrupt .docx") from err
+        raise
+    if not text.strip():
+        raise ReadError(path, "document has no text")
+    return RawDocument(text=text, source=str(path), encoding="docx")
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950"}
+_DATE_LINE = re.compile(
+    r"^[ \t\u3000]*\S{0,6}(发布|發布|发表|發表|成文|印发|印發)?(时间|時間|日期)\s*[:：]\s*\d{4}\s*[-年./]",
+    re.MULTILINE,
+)
+_HTML_NOISE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe")
+
+
+def _decode_html(data: bytes) -> tuple[str, str]:
+    declared = _META_CHARSET.search(data[:4096])
+    if declared:
+        name = declared.group(1).decode("ascii").lower()
+        codec = _CHARSET_ALIASES.get(name, name)
+        try:
+            text = _strict_decode(data, codec)
+        except LookupError:
+            text = None
+        if text is not None:
+            return text, "big5" if codec == "cp950" else codecs.lookup(codec).name
+    return decode_text(data)
+
+
+def _html_fallback_text(markup: str) -> str:
+    """Visible text of the page minus scripts and navigation, one line per block element."""
+    import lxml.html
+
+    root = lxml.html.document_fromstring(markup)
+    for element in root.iter(*_HTML_NOISE_TAGS):
+        element.drop_tree()
+    for element in root.iter("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td"):
+        element.tail = "\n" + (element.tail or "")
+    return root.text_content()
+
+
+def _html_title(markup: str) -> str:
+    """The article heading: the first <h1>, else the <title>."""
+    import lxml.html
+
+    root = lxml.html.document_fromstring(markup)
+    for xpath in ("//h1", "//title"):
+        for element in root.xpath(xpath):
+            title = " ".join(element.text_content().split())
+            if title:
+                return title
+    return ""
+
+
+def _read_html(path: Path) -> RawDocument:
+    import trafilatura
+    from lxml.etree import ParserError
+
+    data = _read_bytes(path)
+    if not data.strip():
+        raise ReadError(path, "file is empty")
+    try:
+        markup, encoding = _decode_html(data)
+    except ValueError as err:
+        raise ReadError(path, str(err)) from err
+    markup = _XML_DECLARATION.sub("", markup)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    try:
+        body = trafilatura.extract(markup, include_comments=False, include_tables=True) or ""
+        full = _html_fallback_text(markup)
+        title = _html_title(markup)
+    except (ParserError, ValueError) as err:
+        raise ReadError(path, "cannot parse HTML") from err
+    if not body.strip():
+        body = full
+    # trafilatura keeps the article body only; title and publication line are what metadata needs.
+    head = [title] if title and title not in body[: len(title) + 200] else []
+    date = _DATE_LINE.search(full)
+    if date and not _DATE_LINE.search(body):
+        line_end = full.find("\n", date.start())
+        head.append(full[date.start() : line_end if line_end >= 0 else None].strip())
+    text = "\n".join([*head, body]) if head else body
+    if not text.strip():
+        raise ReadError(path, "document has no text")
+    return RawDocument(text=text, source=str(path), encoding=f"html:{encoding}")
+
+
+def _read_pdf(path: Path) -> RawDocument:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    data = _read_bytes(path)
+    if not data.strip():
+        raise ReadError(path, "file is empty")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ReadError(path, "PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ReadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, EOFError, AttributeError) as err:
+        raise ReadError(path, "truncated or corrupt .pdf") from err
+    except Exception as err:
+        if type(err).__module__.startswith(("pypdf", "cryptography", "zlib")):
+            raise ReadError(path, "truncated or corrupt .pdf") from err
+        raise
+    text = "\n".join(page.rstrip("\n") for page in pages)
+    if not text.strip():
+        raise ReadError(path, "PDF has no text layer (scanned?)")
+    return RawDocument(text=text, source=str(path), encoding="pdf")
+
+
+_READERS: dict[str, Callable[[Path], RawDocument]] = {
+    **dict.fromkeys(TEXT_SUFFIXES, _read_text_file),
+    **dict.fromkeys(HTML_SUFFIXES, _read_html),
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
+}
+
+
+def read_document(path: Path | str) -> RawDocument:
+    """Read one file by its suffix; newlines are normalised to ``\\n``. Raises ``ReadError``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        raise ReadError(path, f"unsupported file type {suffix or '(no suffix)'}")
+    if path.is_dir():
+        raise ReadError(path, "is a directory")
+    raw = reader(path)
+    return RawDocument(text=_normalise_newlines(raw.text), source=raw.source, encoding=raw.encoding)
+
+
+def _is_candidate(name: str) -> bool:
+    # Hidden files and Office lock files ("~$report.docx") are not documents.
+    return not name.startswith((".", "~$")) and os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES
+
+
+def _expand(path: Path) -> Iterator[Path]:
+    if not path.is_dir():
+        yield path
+        return
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(folder, name) for name in files if _is_candidate(name))
+    yield from sorted(found)
+
+
+def iter_documents(paths: Iterable[Path | str]) -> Iterator[RawDocument | ReadError]:
+    """Documents of the given files and folders (recursively, supported types, sorted).
+
+    A file that cannot be read yields its ``ReadError`` and the rest continue.
+    """
+    for given in paths:
+        for path in _expand(Path(given)):
+            try:
+                yield read_document(path)
+            except ReadError as err:
+                yield err
+            except Exception as err:  # a reader bug on one odd file must not end the batch
+                yield ReadError(path, f"unexpected {type(err).__name__}: {err}")

@@ -1,0 +1,443 @@
+"""法治政府建设报告检索: the Streamlit page (``streamlit run search_app/app.py``).
+
+It renders and calls the engine; retrieval policy lives in ``engine.py``, HTML in ``render.py``, the URL form
+of the page's state in ``page_state.py``. The model and the store load once per process (``cache_resource``).
+Every widget has a key, so the page reads the whole state from ``st.session_state`` first, searches, and then
+draws the widgets with facet counts of that very search.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import streamlit as st
+
+from indexer.embedders.base import Embedder
+from indexer.models import CATEGORIES
+from indexer.settings import Settings
+from indexer.stores.base import IndexStats, Store
+from indexer.wiring import embedder_from, store_from
+from search_app import export, render
+from search_app import page_state as ps
+from search_app.engine import EMPTY_QUERY_MESSAGE, Hit, SearchEngine, SearchResult
+
+log = logging.getLogger("search_app.app")
+T = TypeVar("T")
+
+TITLE = "法治政府建设报告检索"
+EXPORT_LIMIT = 200  # hits in a CSV / Excel export
+SIMILAR_COUNT = 5
+COMPARE_MAX = 24  # reports shown side by side
+COMPARE_PER_ROW = 4
+EXAMPLES = ("枫桥经验", "行政执法 存在问题", '"合法性审查"', "楓橋經驗")
+
+# Widget keys; their values are the page's state.
+K_QUERY, K_MODE, K_PAGE, K_YEARS = "q", "mode", "page", "years"
+K_PROVINCES, K_COUNTIES, K_TOWNSHIPS, K_CATEGORIES = "provinces", "counties", "townships", "categories"
+K_FUSION, K_WEIGHT, K_GROUP = "fusion", "weight", "group"
+K_SIMILAR, K_LOADED, K_SEARCHES = "similar_for", "_url_loaded", "_searches"
+
+
+# -- resources: one per process ----------------------------------------------------------------------
+@st.cache_resource(show_spinner="正在加载向量模型……")
+def _embedder(spec: str) -> Embedder:
+    embedder = embedder_from(Settings(embedder=spec))
+    embedder.embed_query("法治政府建设")  # load the weights now, not on the first search
+    return embedder
+
+
+@st.cache_resource
+def _store(kind: str, index_dir: str, es_index: str, es_url: str | None) -> Store:
+    # es_url is part of the cache key only: the Elasticsearch store reads ELASTICSEARCH_URL itself.
+    return store_from(Settings(store=kind, index_dir=Path(index_dir), es_index=es_index))
+
+
+def open_page_engine(settings: Settings) -> SearchEngine:
+    store = _store(
+        settings.store, str(settings.index_dir), settings.es_index, os.environ.get("ELASTICSEARCH_URL")
+    )
+    return SearchEngine(store, _embedder(settings.embedder))
+
+
+# -- state ----------------------------------------------------------------------------------------------
+def _load_url_state(years: tuple[int, int] | None) -> None:
+    """Once per browser session: put what the URL says into the widgets."""
+    if st.session_state.get(K_LOADED):
+        return
+    state = ps.decode({name: st.query_params.get_all(name) for name in st.query_params})
+    st.session_state.update(
+        {
+            K_QUERY: state.query,
+            K_MODE: state.mode,
+            K_PAGE: state.page,
+            K_PROVINCES: list(state.provinces),
+            K_COUNTIES: list(state.counties),
+            K_TOWNSHIPS: list(state.townships),
+            K_CATEGORIES: [c for c in state.categories if c in CATEGORIES],
+            K_FUSION: state.fusion,
+            K_WEIGHT: state.lexical_weight,
+            K_GROUP: state.per_report,
+            K_LOADED: True,
+        }
+    )
+    if years:
+        low = max(years[0], min(state.year_min or years[0], years[1]))
+        high = min(years[1], max(state.year_max or years[1], low))
+        st.session_state[K_YEARS] = (low, high)
+
+
+def _current_state(years: tuple[int, int] | None) -> ps.PageState:
+    get = st.session_state.get
+    year_min = year_max = None
+    if years and get(K_YEARS):
+        low, high = get(K_YEARS)
+        year_min = low if low > years[0] else None
+        year_max = high if high < years[1] else None
+    return ps.PageState(
+        query=str(get(K_QUERY) or "").strip(),
+        mode=get(K_MODE) or "hybrid",
+        page=max(1, int(get(K_PAGE) or 1)),
+        year_min=year_min,
+        year_max=year_max,
+        provinces=tuple(get(K_PROVINCES) or ()),
+        counties=tuple(get(K_COUNTIES) or ()),
+        townships=tuple(get(K_TOWNSHIPS) or ()),
+        categories=tuple(get(K_CATEGORIES) or ()),
+        fusion=get(K_FUSION) or "rrf",
+        lexical_weight=float(get(K_WEIGHT) if get(K_WEIGHT) is not None else 0.5),
+        per_report=bool(get(K_GROUP)),
+    )
+
+
+def _new_search() -> None:
+    """A changed query, mode or filter starts again at page 1 with no open panel."""
+    st.session_state[K_PAGE] = 1
+    st.session_state[K_SEARCHES] = st.session_state.get(K_SEARCHES, 0) + 1  # a fresh pager widget
+    st.session_state.pop(K_SIMILAR, None)
+
+
+def _turn_page(pager_key: str) -> None:
+    st.session_state[K_PAGE] = st.session_state[pager_key]
+    st.session_state.pop(K_SIMILAR, None)
+
+
+def _search(engine: SearchEngine, state: ps.PageState, top_k: int, offset: int) -> SearchResult:
+    return engine.search(
+        state.query,
+        mode=state.mode,
+        filters=state.filters,
+        top_k=top_k,
+        offset=offset,
+        fusion=state.fusion,
+        lexical_weight=state.lexical_weight,
+        per_report=1 if state.per_report else None,
+        with_facets=True,
+    )
+
+
+def _page_result(engine: SearchEngine, state: ps.PageState, generation: tuple) -> SearchResult:
+    """The current page's result, remembered for the session so reruns (opening a panel) do not search."""
+    key = (generation, state)
+    memo = st.session_state.get("_result")
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    result = _search(engine, state, ps.PAGE_SIZE, state.offset)
+    st.session_state["_result"] = (key, result)
+    return result
+
+
+# -- sidebar ----------------------------------------------------------------------------------------------
+def _sidebar_status(stats: IndexStats | None) -> None:
+    with st.sidebar.expander("索引状态", expanded=False):
+        if stats is None:
+            st.caption("索引不可用")
+            return
+        for label, value in render.stats_rows(stats):
+            st.markdown(f"**{label}**：{_md(value)}")
+
+
+def _facet_select(label: str, key: str, values: Sequence[str], counts: dict[str, int]) -> None:
+    selected = st.session_state.get(key) or []
+    options = [*values, *(v for v in selected if v not in values)]
+    options.sort(key=lambda v: (-counts.get(v, 0), v))
+    st.multiselect(
+        label,
+        options,
+        key=key,
+        format_func=lambda v: render.facet_label(v, counts.get(v, 0)),
+        on_change=_new_search,
+        placeholder="全部",
+    )
+
+
+def _sidebar_filters(
+    index_facets: dict[str, dict[str, int]], counts: dict[str, dict[str, int]], years
+) -> None:
+    bar = st.sidebar
+    bar.header("筛选")
+    bar.caption("括号内为符合条件的段落数")
+    if years:
+        bar.slider("年份", min_value=years[0], max_value=years[1], key=K_YEARS, on_change=_new_search)
+    with bar:
+        _facet_select("省份", K_PROVINCES, list(index_facets.get("province", {})), counts.get("province", {}))
+        _facet_select("区县", K_COUNTIES, list(index_facets.get("county", {})), counts.get("county", {}))
+        _facet_select("乡镇", K_TOWNSHIPS, list(index_facets.get("township", {})), counts.get("township", {}))
+        category_counts = counts.get("category", {})
+        st.multiselect(
+            "章节类别",
+            list(CATEGORIES),
+            key=K_CATEGORIES,
+            format_func=lambda v: render.facet_label(v, category_counts.get(v, 0)),
+            on_change=_new_search,
+            placeholder="全部",
+        )
+
+
+def _year_bounds(index_facets: dict[str, dict[str, int]]) -> tuple[int, int] | None:
+    years = sorted(int(y) for y in index_facets.get("year", {}) if str(y).isdigit())
+    return (years[0], years[-1]) if len(years) > 1 and years[0] < years[-1] else None
+
+
+# -- search tab ------------------------------------------------------------------------------------------
+def _controls() -> None:
+    st.text_input(
+        "检索词",
+        key=K_QUERY,
+        placeholder='输入检索词后按回车，例如：枫桥经验、行政执法 存在问题、"合法性审查"（繁体亦可）',
+        on_change=_new_search,
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.segmented_control(
+            "检索方式",
+            list(ps.MODES),
+            key=K_MODE,
+            format_func=render.MODE_LABELS.get,
+            required=True,
+            on_change=_new_search,
+        )
+    with right, st.expander("高级选项"):
+        st.radio(
+            "融合方法",
+            list(ps.FUSIONS),
+            key=K_FUSION,
+            format_func=render.FUSION_LABELS.get,
+            horizontal=True,
+            on_change=_new_search,
+        )
+        st.slider(
+            "关键词权重（加权融合时；其余为语义权重）",
+            0.0,
+            1.0,
+            step=0.05,
+            key=K_WEIGHT,
+            disabled=st.session_state.get(K_FUSION) != "weighted",
+            on_change=_new_search,
+        )
+        st.checkbox("每份报告只显示最相关的一段", key=K_GROUP, on_change=_new_search)
+
+
+def _results(engine: SearchEngine, state: ps.PageState, result: SearchResult) -> None:
+    for notice in result.notices:
+        st.caption(f"ℹ️ {_md(notice)}")
+    if not state.query:
+        st.info(f"{EMPTY_QUERY_MESSAGE}。示例：" + "、".join(EXAMPLES))
+        return
+    if result.message:
+        st.info(result.message)
+        return
+    if not result.hits:
+        st.warning("没有找到相关段落：可换用其他说法、切换到“语义”检索，或放宽左侧筛选条件。")
+        return
+    pages = max(1, -(-result.total // ps.PAGE_SIZE))
+    head, csv_col, xlsx_col = st.columns([6, 1, 1])
+    head.markdown(
+        f"共 **{result.total}** 条结果 · 第 {state.page}/{pages} 页 · 用时 {result.took_ms:.0f} 毫秒"
+    )
+    _export_buttons(engine, state, csv_col, xlsx_col)
+    for rank, hit in enumerate(result.hits, state.offset + 1):
+        _card(engine, hit, rank)
+    if pages > 1:
+        # The page number lives in K_PAGE; each new search gets its own pager, which starts at that page.
+        pager_key = f"pager:{st.session_state.get(K_SEARCHES, 0)}"
+        st.pagination(
+            pages, default=min(state.page, pages), key=pager_key, on_change=_turn_page, args=(pager_key,)
+        )
+
+
+def _export_buttons(engine: SearchEngine, state: ps.PageState, csv_col, xlsx_col) -> None:
+    def hits() -> list[Hit]:
+        return _search(engine, state, EXPORT_LIMIT, 0).hits
+
+    csv_col.download_button(
+        "导出 CSV",
+        data=lambda: export.to_csv(hits()),
+        file_name=export.file_name(state.query, "csv"),
+        mime=export.CSV_MIME,
+        key="export_csv",
+        on_click="ignore",
+        help=f"导出前 {EXPORT_LIMIT} 条结果",
+    )
+    xlsx_col.download_button(
+        "导出 Excel",
+        data=lambda: export.to_xlsx(hits(), state.query),
+        file_name=export.file_name(state.query, "xlsx"),
+        mime=export.XLSX_MIME,
+        key="export_xlsx",
+        on_click="ignore",
+        help=f"导出前 {EXPORT_LIMIT} 条结果",
+    )
+
+
+def _card(engine: SearchEngine, hit: Hit, rank: int) -> None:
+    chunk = hit.chunk
+    st.markdown(render.result_card(hit, rank), unsafe_allow_html=True)
+    similar_col, report_col, _ = st.columns([1, 1, 5])
+    open_similar = st.session_state.get(K_SIMILAR) == chunk.id
+    if similar_col.button("收起相似做法" if open_similar else "相似做法", key=f"sim:{rank}:{chunk.id}"):
+        if open_similar:
+            st.session_state.pop(K_SIMILAR, None)
+        else:
+            st.session_state[K_SIMILAR] = chunk.id
+        open_similar = not open_similar
+    if report_col.button("查看全文", key=f"doc:{rank}:{chunk.id}"):
+        _report_dialog(engine, chunk.report_id)
+    with st.expander("整段原文与得分说明"):
+        st.markdown(render.section_html(hit), unsafe_allow_html=True)
+        st.markdown(render.score_table(hit), unsafe_allow_html=True)
+    if open_similar:
+        _similar(engine, chunk.id)
+
+
+def _similar(engine: SearchEngine, chunk_id: str) -> None:
+    with st.container(border=True):
+        st.markdown("**其他地方的相似做法**")
+        hits = _guarded(lambda: engine.similar(chunk_id, top_k=SIMILAR_COUNT))
+        if hits is None:
+            return
+        if not hits:
+            st.caption("没有找到其他报告中的相似段落。")
+        for hit in hits:
+            st.markdown(render.compact_card(hit), unsafe_allow_html=True)
+
+
+@st.dialog("报告全文", width="large")
+def _report_dialog(engine: SearchEngine, report_id: str) -> None:
+    report = _guarded(lambda: engine.report(report_id))
+    if report is None:
+        st.warning("找不到这份报告，索引可能已更新，请重新检索。")
+        return
+    st.markdown(f"### {_md(report.meta.title or '（无标题）')}")
+    st.caption(
+        " · ".join(x for x in (render.place_line(report.meta), report.meta.issuer, report.meta.source) if x)
+    )
+    outline, body = st.columns([1, 3])
+    with outline:
+        st.markdown("**目录**")
+        st.markdown(render.outline_html(report), unsafe_allow_html=True)
+    body.markdown(render.report_html(report), unsafe_allow_html=True)
+
+
+# -- compare tab -----------------------------------------------------------------------------------------
+def _compare(engine: SearchEngine, state: ps.PageState) -> None:
+    st.caption("选择章节类别，逐一查看各乡镇报告中相应的核心段落；左侧的地区与年份筛选同样适用。")
+    left, right = st.columns([1, 2])
+    category = left.selectbox(
+        "章节类别", list(CATEGORIES), index=None, placeholder="请选择", key="cmp_category"
+    )
+    topic = right.text_input("限定主题（可选）", key="cmp_query", placeholder="例如：行政复议")
+    if not category:
+        return
+    hits = _guarded(lambda: engine.compare(category, topic or None, state.filters))
+    if hits is None:
+        return
+    if not hits:
+        st.info("所选范围内没有这一类章节。")
+        return
+    st.caption(
+        f"共 {len(hits)} 份报告"
+        + (f"，显示前 {COMPARE_MAX} 份，可用左侧筛选缩小范围" if len(hits) > COMPARE_MAX else "")
+    )
+    shown = hits[:COMPARE_MAX]
+    for start in range(0, len(shown), COMPARE_PER_ROW):
+        for column, hit in zip(
+            st.columns(COMPARE_PER_ROW), shown[start : start + COMPARE_PER_ROW], strict=False
+        ):
+            column.markdown(render.compact_card(hit, whole=True), unsafe_allow_html=True)
+
+
+# -- errors ----------------------------------------------------------------------------------------------
+def _show_problem(exc: BaseException) -> None:
+    problem = render.problem(exc)
+    st.error(f"**{_md(problem.title)}**\n\n{_md(problem.advice)}")
+    if problem.detail:
+        st.code(problem.detail, language=None)
+
+
+def _guarded(call: Callable[[], T]) -> T | None:
+    """Runs ``call``; on failure shows the friendly message, logs the trace and returns None."""
+    try:
+        return call()
+    except Exception as exc:  # the page boundary: a reader sees advice, the log gets the trace
+        log.exception("search page: %s", exc)
+        _show_problem(exc)
+        return None
+
+
+def _md(text: str) -> str:
+    """Plain text safe inside Markdown (no formatting, links, HTML or math from data)."""
+    out = []
+    for ch in str(text):
+        out.append("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>$~:" else ch)
+    return "".join(out)
+
+
+# -- the page --------------------------------------------------------------------------------------------
+def _generation(stats: IndexStats) -> tuple:
+    return (stats.store, stats.generation, stats.published_at, stats.extra.get("version"), stats.chunks)
+
+
+def _page(engine: SearchEngine) -> None:
+    stats = engine.stats()
+    _sidebar_status(stats)
+    if stats.chunks == 0:
+        st.warning(f"**{render.EMPTY_INDEX_MESSAGE}**\n\n建好索引后刷新本页即可检索（也可运行 make index）。")
+        return
+    index_facets = engine.facets()
+    years = _year_bounds(index_facets)
+    _load_url_state(years)
+    state = _current_state(years)
+    result = _page_result(engine, state, _generation(stats)) if state.query else None
+    if result is not None and not result.hits and result.total and state.page > 1:
+        _new_search()  # the URL asked for a page past the end
+        state = _current_state(years)
+        result = _page_result(engine, state, _generation(stats))
+    counts = result.facets if result is not None and result.facets else engine.facets(state.filters)
+    _sidebar_filters(index_facets, counts, years)
+    st.query_params.from_dict(ps.encode(state))
+    search_tab, compare_tab = st.tabs(["检索", "对比"])
+    with search_tab:
+        _controls()
+        _results(engine, state, result or SearchResult(None, [], 0))
+    with compare_tab:
+        _compare(engine, state)
+
+
+def main() -> None:
+    st.set_page_config(page_title=TITLE, page_icon="⚖️", layout="wide")
+    st.html(render.CSS)
+    st.title(TITLE)
+    try:
+        engine = open_page_engine(Settings.from_env())
+        _page(engine)
+    except Exception as exc:  # the page boundary: never a stack trace on the page
+        log.exception("search page failed: %s", exc)
+        _sidebar_status(None)
+        _show_problem(exc)
+
+
+main()

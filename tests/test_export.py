@@ -1,0 +1,93 @@
+"""CSV and Excel exports of hits: the CLI's fields, Chinese intact, no formulas, safe file names."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from openpyxl import load_workbook
+
+from search_app import export
+
+HEADERS = [header for _, header in export.COLUMNS]
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the file as UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_has_header_and_one_row_per_hit_in_order(make_hit):
+    hits = [make_hit(n=0), make_hit("楓橋經驗在船溪鄉", township="船溪鄉", n=1, ranks={"vector": 2})]
+    rows = _csv_rows(export.to_csv(hits))
+    assert rows[0] == HEADERS
+    assert len(rows) == 3
+    first = dict(zip(HEADERS, rows[1], strict=True))
+    assert first["序号"] == "1"
+    assert first["乡镇"] == "船溪乡"
+    assert first["年份"] == "2022"
+    assert first["章节"] == "一、加强组织领导 › 1、强化党政同责"
+    assert first["原文"] == "坚持和发展新时代枫桥经验，化解矛盾纠纷。"  # plain text, no <mark>
+    assert first["各检索排名"] == "bm25#1 vector#3"
+    assert first["段落编号"] == "r1:0:0"
+    second = dict(zip(HEADERS, rows[2], strict=True))
+    assert second["原文"] == "楓橋經驗在船溪鄉"  # the report's own script
+    assert second["各检索排名"] == "vector#2"
+
+
+def test_csv_keeps_line_breaks_and_commas_inside_cells(make_hit):
+    text = '第一行，含逗号, and "quotes"\n第二行'
+    rows = _csv_rows(export.to_csv([make_hit(text)]))
+    assert rows[1][HEADERS.index("原文")] == text
+
+
+def test_formula_like_cells_stay_text(make_hit):
+    hit = make_hit('=HYPERLINK("http://x")', title="@SUM(A1)", breadcrumb=("-1+2",))
+    row = dict(zip(HEADERS, _csv_rows(export.to_csv([hit]))[1], strict=True))
+    assert row["原文"] == '\'=HYPERLINK("http://x")'
+    assert row["标题"] == "'@SUM(A1)"
+    assert row["章节"] == "'-1+2"
+
+    sheet = load_workbook(io.BytesIO(export.to_xlsx([hit]))).active
+    cells = {header: cell for header, cell in zip(HEADERS, sheet[2], strict=True)}
+    assert cells["原文"].value == '=HYPERLINK("http://x")'
+    assert cells["原文"].data_type == "s"  # stored as text, not as a formula
+
+
+def test_xlsx_round_trips_values(make_hit):
+    hits = [make_hit(n=i, score=1.0 / (i + 1)) for i in range(3)]
+    workbook = load_workbook(io.BytesIO(export.to_xlsx(hits, "枫桥经验")))
+    sheet = workbook.active
+    assert sheet.title == "检索结果"
+    assert [c.value for c in sheet[1]] == HEADERS
+    assert sheet.max_row == 4
+    values = {header: cell.value for header, cell in zip(HEADERS, sheet[3], strict=True)}
+    assert values["序号"] == 2
+    assert values["年份"] == 2022
+    assert values["得分"] == 0.5
+    assert values["区县"] == "辰溪县"
+    assert workbook.properties.title == "枫桥经验"
+
+
+def test_xlsx_drops_characters_excel_cannot_store(make_hit):
+    sheet = load_workbook(io.BytesIO(export.to_xlsx([make_hit("法治\x00\x07政府")]))).active
+    assert sheet.cell(row=2, column=HEADERS.index("原文") + 1).value == "法治政府"
+
+
+def test_empty_export_has_only_the_header():
+    assert _csv_rows(export.to_csv([])) == [HEADERS]
+    assert load_workbook(io.BytesIO(export.to_xlsx([]))).active.max_row == 1
+
+
+def test_file_name_carries_the_query_and_is_safe():
+    now = datetime(2024, 5, 1, 12, 30)
+    assert export.file_name("枫桥经验", "csv", now) == "检索结果_枫桥经验_20240501-1230.csv"
+    assert (
+        export.file_name("楓橋經驗 行政執法", ".xlsx", now) == "检索结果_楓橋經驗_行政執法_20240501-1230.xlsx"
+    )
+    hostile = export.file_name('../../etc/passwd "a|b" <x>:*?\x00', "csv", now)
+    assert "/" not in hostile and "\\" not in hostile and ".." not in hostile
+    assert not set('"|<>:*?\x00') & set(hostile)
+    assert export.file_name("", "csv", now) == "检索结果_全部_20240501-1230.csv"
+    assert len(export.file_name("长" * 500, "csv", now)) < 80

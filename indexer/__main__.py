@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from indexer import index_commands
 from indexer.chunking import chunk_report
 from indexer.models import Report
 from indexer.readers import ReadError
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     parse.add_argument("--json", action="store_true", help="one JSON object per report")
     parse.set_defaults(func=run_parse)
+    index_commands.register(commands)
     return parser
 
 

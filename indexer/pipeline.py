@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.analysis import analyze
+from indexer.analysis import analyze, fold, tokenize
 from indexer.chunking import chunk_report
 from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedding import embed_texts
-from indexer.models import Report
+from indexer.models import Chunk, Report
 from indexer.readers import ReadError, iter_documents
 from indexer.reports import parse_report
 from indexer.stores.base import IndexedChunk, IndexEmptyError, Store
@@ -52,14 +52,28 @@ def _index_chunks(
     chunks = chunk_report(report)
     if not chunks:
         return []
-    vectors, stats = embed_texts(embedder, [passage_text(c) for c in chunks], cache=cache)
+    # Embedded in folded (Simplified) script, as queries are, so both scripts meet in one vector space.
+    vectors, stats = embed_texts(embedder, [fold(passage_text(c)) for c in chunks], cache=cache)
     summary.cache_hits += stats.cache_hits
     summary.embedded += stats.embedded
     out = []
     for chunk, vector in zip(chunks, vectors, strict=True):
         analysis = analyze(chunk.text)
-        out.append(IndexedChunk(chunk=chunk, folded=analysis.folded, tokens=analysis.tokens, vector=vector))
+        out.append(
+            IndexedChunk(
+                chunk=chunk,
+                folded=analysis.folded,
+                tokens=analysis.tokens + context_tokens(chunk),
+                vector=vector,
+            )
+        )
     return out
+
+
+def context_tokens(chunk: Chunk) -> tuple[str, ...]:
+    """Tokens of the section path and category label, so a passage is also found by what its section is
+    about ("存在的问题" finds the points listed under that heading), as the embedded text does for vectors."""
+    return tuple(tokenize(" ".join((*chunk.breadcrumb, chunk.category))))
 
 
 def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:

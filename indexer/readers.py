@@ -139,19 +139,18 @@ def _control_share(text: str) -> float:
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
-    """UTF-16 has NULs on one byte parity (ASCII, newlines); accept it if that decodes to sensible text."""
-    sample = data[:65536]
-    even = sample[0::2].count(0)
-    odd = sample[1::2].count(0)
-    if len(data) % 2 or max(even, odd) < 0.9 * (even + odd):
+    """UTF-16 puts NULs in ASCII characters and newlines; take the byte order that reads as Chinese text."""
+    if len(data) % 2:
         return None
-    codec = "utf-16-le" if odd > even else "utf-16-be"
-    text = _strict_decode(data, codec)
-    if text is None or "\x00" in text or _control_share(text) > _MAX_CONTROL_SHARE:
-        return None
-    if any(ord(ch) >= 0x80 for ch in text[:4096]) and _plausibility(text[:4096]) < 0.5:
-        return None
-    return text, "utf-16"
+    best: tuple[float, str] | None = None
+    for codec in ("utf-16-le", "utf-16-be"):
+        text = _strict_decode(data, codec)
+        if text is None or "\x00" in text or _control_share(text) > _MAX_CONTROL_SHARE:
+            continue
+        score = _plausibility(text[:8192]) if any(ord(ch) >= 0x80 for ch in text[:8192]) else 1.0
+        if score >= 0.5 and (best is None or score > best[0]):
+            best = (score, text)
+    return (best[1], "utf-16") if best else None
 
 
 def _best_cjk(data: bytes) -> tuple[str, str] | None:

@@ -298,12 +298,12 @@ def _card(engine: SearchEngine, hit: Hit, rank: int) -> None:
     st.markdown(render.result_card(hit, rank), unsafe_allow_html=True)
     similar_col, report_col, _ = st.columns([1, 1, 5])
     open_similar = st.session_state.get(K_SIMILAR) == chunk.id
-    if similar_col.button("收起相似做法" if open_similar else "相似做法", key=f"sim:{rank}:{chunk.id}"):
-        if open_similar:
-            st.session_state.pop(K_SIMILAR, None)
-        else:
-            st.session_state[K_SIMILAR] = chunk.id
-        open_similar = not open_similar
+    similar_col.button(
+        "收起相似做法" if open_similar else "相似做法",
+        key=f"sim:{rank}:{chunk.id}",
+        on_click=_toggle_similar,
+        args=(chunk.id,),
+    )
     if report_col.button("查看全文", key=f"doc:{rank}:{chunk.id}"):
         _report_dialog(engine, chunk.report_id)
     with st.expander("整段原文与得分说明"):
@@ -313,8 +313,15 @@ def _card(engine: SearchEngine, hit: Hit, rank: int) -> None:
         _similar(engine, chunk.id)
 
 
+def _toggle_similar(chunk_id: str) -> None:
+    if st.session_state.get(K_SIMILAR) == chunk_id:
+        st.session_state.pop(K_SIMILAR, None)
+    else:
+        st.session_state[K_SIMILAR] = chunk_id
+
+
 def _similar(engine: SearchEngine, chunk_id: str) -> None:
-    with st.container(border=True):
+    with st.container(border=True, key="similar_panel"):
         st.markdown("**其他地方的相似做法**")
         hits = _guarded(lambda: engine.similar(chunk_id, top_k=SIMILAR_COUNT))
         if hits is None:
@@ -373,7 +380,7 @@ def _compare(engine: SearchEngine, state: ps.PageState) -> None:
 # -- errors ----------------------------------------------------------------------------------------------
 def _show_problem(exc: BaseException) -> None:
     problem = render.problem(exc)
-    st.error(f"**{_md(problem.title)}**\n\n{_md(problem.advice)}")
+    st.error(f"**{problem.title}**\n\n{problem.advice}")  # fixed texts; the detail may come from data
     if problem.detail:
         st.code(problem.detail, language=None)
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from indexer.analysis import fold
+
 from indexer.embedders.base import Embedder
 from indexer.models import Chunk, Report
 from indexer.stores.base import (
@@ -21,6 +23,7 @@ from indexer.stores.base import (
     ScoredId,
     Store,
 )
+from search_app.crosslingual import expansion_tokens
 from search_app.fusion import FusedHit, reciprocal_rank_fusion, weighted_fusion
 from search_app.highlight import highlight
 from search_app.query import ParsedQuery, parse_query
@@ -35,6 +38,11 @@ CATEGORY_PROTOTYPES = {
     "第一责任人": "党政主要负责人履行推进法治建设第一责任人职责情况",
     "其他": "法治政府建设",
 }
+
+
+def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
+    """The query's own tokens plus Chinese equivalents of its English words."""
+    return tuple(parsed.tokens) + expansion_tokens(parsed.text)
 
 
 class Mode(StrEnum):
@@ -98,11 +106,12 @@ class SearchEngine:
         self, parsed: ParsedQuery, mode: Mode, filters: Filters, depth: int
     ) -> dict[str, list[ScoredId]]:
         runs: dict[str, list[ScoredId]] = {}
-        if mode in (Mode.HYBRID, Mode.BM25) and parsed.tokens:
-            runs["bm25"] = self.store.lexical(parsed.tokens, filters, depth)
+        tokens = lexical_tokens(parsed)
+        if mode in (Mode.HYBRID, Mode.BM25) and tokens:
+            runs["bm25"] = self.store.lexical(tokens, filters, depth)
         if mode in (Mode.HYBRID, Mode.VECTOR):
             self._check_embedder()
-            vector = self.embedder.embed_query(parsed.text)
+            vector = self.embedder.embed_query(fold(parsed.text))
             runs["vector"] = self.store.vector(vector, filters, depth)
         return runs
 
@@ -122,7 +131,7 @@ class SearchEngine:
         chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
         hits: list[Hit] = []
         per: dict[str, int] = {}
-        terms = parsed.tokens if parsed else ()
+        terms = lexical_tokens(parsed) if parsed else ()
         phrases = parsed.phrases if parsed else ()
         for f in fused:
             chunk = chunks.get(f.chunk_id)

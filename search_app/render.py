@@ -25,6 +25,7 @@ EMPTY_INDEX_MESSAGE = f"索引为空：请先运行 {REINDEX_COMMAND}"
 
 # Fixed page styles; nothing in here comes from data.
 CSS = """<style>
+[data-testid="stMainBlockContainer"]{padding-top:2.5rem;}
 .fz-card{border:1px solid rgba(49,51,63,.15);border-radius:.5rem;padding:.75rem 1rem;margin:.25rem 0 .4rem;}
 .fz-title{font-weight:600;font-size:1.05rem;line-height:1.4;}
 .fz-rank{display:inline-block;min-width:1.6rem;color:#888;font-weight:400;}

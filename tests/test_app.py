@@ -111,7 +111,7 @@ def test_a_filter_narrows_the_results(page):
     at = search(page(), "法治政府建设")
     before = total(at)
     township = at.multiselect(key="townships")
-    assert any(re.fullmatch(r"金城乡 \(\d+\)", township.format_func(o)) for o in township.options)
+    assert any(re.fullmatch(r"金城乡 \(\d+\)", option) for option in township.options)  # with its count
     at = checked(township.select("金城乡").run())
     assert 0 < total(at) < before
     assert places(at) and all(p.startswith("金城乡") for p in places(at))
@@ -152,10 +152,17 @@ def test_url_state_is_restored(page):
 
 
 def test_url_page_is_restored_and_garbage_is_ignored(page):
-    at = page(q="法治", page="2", mode="<script>", y0="abc", prov="不存在的省")
+    at = page(q="法治", page="2", mode="<script>", y0="abc", w="inf")
     assert ranks(at)[0] == 11
     assert at.segmented_control(key="mode").value == "hybrid"
-    assert "没有找到相关段落" not in texts(at.warning) or at.multiselect(key="provinces").value == ["不存在的省"]
+    assert url(at, "mode") == url(at, "y0") == url(at, "w") == []
+
+
+def test_url_with_an_unknown_place_shows_no_results_not_an_error(page):
+    at = page(q="法治", prov="不存在的省")
+    assert at.multiselect(key="provinces").value == ["不存在的省"]
+    assert "没有找到相关段落" in texts(at.warning)
+    assert not cards(at)
 
 
 def test_stopword_query_shows_the_engine_message(page):
@@ -214,3 +221,13 @@ def test_embedder_mismatch_is_explained(monkeypatch, seeds_index):
     at = search(at, "枫桥经验")
     assert "向量模型与当前设置不一致" in texts(at.error)
     assert not cards(at)
+
+
+def test_report_viewer_shows_outline_and_whole_text(page):
+    at = search(page(), "枫桥经验")
+    at = checked(next(b for b in at.button if b.label == "查看全文").click().run())
+    outline = [m.value for m in at.markdown if 'class="fz-outline"' in m.value]
+    body = [m.value for m in at.markdown if 'class="fz-report' in m.value]
+    assert outline and body
+    assert '<span class="fz-h">' in body[0]  # headings set in bold
+    assert len(body[0]) > 3000  # the whole report, not a fragment

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from store_contract import DIM, EMBEDDER, corpus, publish, synthetic_report, unit_vectors
 
-from indexer.stores.base import NO_FILTERS, EmbedderMismatchError, StoreError
+from indexer.stores.base import NO_FILTERS, EmbedderMismatchError, Store, StoreError
 from indexer.stores.bm25 import Bm25Index
 from indexer.stores.embedded import EmbeddedStore
 from indexer.stores.factory import open_store
@@ -192,18 +192,28 @@ def test_get_vectors_names_unknown_ids(tmp_path: Path) -> None:
         store.get_vectors(["r1:0:0", "nope"])
 
 
-def test_phrase_filter_on_many_candidates_scans_all_texts(tmp_path: Path) -> None:
+def test_text_filters_on_many_candidates_scan_all_texts(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
-    publish_synthetic(store, "a", 1, 2500)  # above the per-candidate check limit
-    phrase = "第1234段"
-    hits = store.lexical(["common"], replace(NO_FILTERS, phrases=(phrase,)), 10)
+    writer = store.new_generation(EMBEDDER, DIM)
+    writer.add(*synthetic_report("a0", 2500))  # above the one-by-one check limit
+    writer.add(*synthetic_report("b0", 3))
+    writer.publish()
+    hits = store.lexical(["common"], replace(NO_FILTERS, phrases=("第1234段",)), 10)
     assert [h.chunk_id for h in hits] == ["a0:1234:0"]
-    hits = store.vector(unit_vectors(1, 3)[0], replace(NO_FILTERS, excluded=("第1",)), 2500)
-    assert len(hits) == 2500 - 1111
+    query = unit_vectors(1, 3)[0]
+    assert len(store.vector(query, replace(NO_FILTERS, excluded=("第1",)), 3000)) == 2503 - 1112
+    # nearly everything excluded: the window outgrows the limit and a full scan finds the last three
+    for hits in (
+        store.vector(query, replace(NO_FILTERS, excluded=("a0",)), 3),
+        store.lexical(["common"], replace(NO_FILTERS, excluded=("a0",)), 3),
+    ):
+        assert sorted(h.chunk_id for h in hits) == ["b0:0:0", "b0:1:0", "b0:2:0"]
+    assert store.vector(query, replace(NO_FILTERS, excluded=("common",)), 3) == []
 
 
 def test_factory(tmp_path: Path) -> None:
-    assert isinstance(open_store("embedded", path=tmp_path), EmbeddedStore)
+    store = open_store("embedded", path=tmp_path)
+    assert isinstance(store, EmbeddedStore) and isinstance(store, Store)
     with pytest.raises(ValueError, match="unknown store kind"):
         open_store("faiss")
     with pytest.raises(TypeError, match="path"):

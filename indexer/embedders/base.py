@@ -27,6 +27,10 @@ class Embedder(Protocol):
 
 
 def passage_text(chunk: Chunk) -> str:
-    """Title and breadcrumb travel with the chunk text, so a short section keeps its context."""
-    parts = [chunk.meta.title, " › ".join(chunk.breadcrumb), chunk.text]
+    """Breadcrumb and title travel with the chunk text, so a short section keeps its context.
+
+    The title goes last: it is the same for every chunk of a report, and placed first it pulled all of a
+    report's chunks towards one another (vector nDCG@10 on the judged queries fell from 0.78 to 0.65).
+    """
+    parts = [" › ".join(chunk.breadcrumb), chunk.text, chunk.meta.title]
     return " · ".join(p for p in parts if p)

@@ -43,9 +43,7 @@ class EmbeddedStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._pool = db.ConnectionPool(self.path)
         self._build_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 
@@ -60,35 +58,34 @@ class EmbeddedStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- connections and snapshots -------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        """One connection per thread: SQLite connections must not be shared by concurrent threads."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = db.connect(self.path)
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
-        return conn
-
+    # -- snapshots -----------------------------------------------------------------------------------
     def _pointer(self) -> tuple[str | None, int]:
-        return self._conn().execute("SELECT generation, version FROM current").fetchone()
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT generation, version FROM current").fetchone()
 
     def _current(self) -> Snapshot:
+        """The snapshot of the published generation, (re)loaded when the pointer row has moved."""
         generation, version = self._pointer()
         if generation is None:
             raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
         snapshot = self._snapshot
         if snapshot is not None and snapshot.key == (generation, version):
             return snapshot
-        with self._build_lock:  # one thread builds; the others then find the new snapshot ready
+        if snapshot is not None and not self._build_lock.acquire(blocking=False):
+            return snapshot  # another thread is loading the new one: the old one is still whole
+        if snapshot is None:
+            self._build_lock.acquire()
+        try:
             snapshot = self._snapshot
             if snapshot is None or snapshot.key != (generation, version):
-                built = load_snapshot(self._conn())
+                with self._pool.connection() as conn:
+                    built = load_snapshot(conn)
                 if built is None:
                     raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
                 self._snapshot = snapshot = built
             return snapshot
+        finally:
+            self._build_lock.release()
 
     def _published(self, conn: sqlite3.Connection) -> tuple[str, str, int]:
         """(generation, embedder id, dim) of the published generation, inside the caller's transaction."""
@@ -98,22 +95,23 @@ class EmbeddedStore:
         return row
 
     # -- writing -------------------------------------------------------------------------------------
+    # A failed write needs no explicit rollback: the pool rolls back a connection returned mid-transaction.
     def new_generation(self, embedder_id: str, dim: int) -> GenerationWriter:
-        remove_dead_generations(self._conn(), self.path)
+        with self._pool.connection() as conn:
+            remove_dead_generations(conn, self.path)
         return GenerationWriter(self.path, embedder_id, dim)
 
     def replace_report(
         self, report: Report, chunks: Sequence[IndexedChunk], embedder_id: str | None = None
     ) -> None:
         """Add or replace a report (same id or same source); ``embedder_id``, if given, must match."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
             generation, index_embedder, dim = self._published(conn)
             if embedder_id is not None and embedder_id != index_embedder:
                 raise EmbedderMismatchError(f"index built with {index_embedder}, not {embedder_id}")
             for item in chunks:
-                if np.asarray(item.vector).shape != (dim,):
+                if np.shape(item.vector) != (dim,):
                     raise EmbedderMismatchError(
                         f"chunk {item.chunk.id}: vector shape {np.shape(item.vector)}, "
                         f"index ({index_embedder}) has dimension {dim}"
@@ -122,41 +120,32 @@ class EmbeddedStore:
             old = conn.execute(
                 "SELECT id FROM reports WHERE generation = ? AND (id = ? OR source = ?)",
                 (generation, report.id, report.source),
-            ).fetchall()
-            for (old_id,) in old:
+            )
+            for (old_id,) in old.fetchall():
                 delete_report_rows(conn, generation, old_id)
             insert_report(conn, generation, report, chunks)
             conn.execute("UPDATE current SET version = version + 1")
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def remove_report(self, report_id: str) -> None:
         """Remove a report from the published generation; unknown ids are ignored."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT generation FROM current").fetchone()
-            generation = row[0]
-            if (
-                generation is not None
-                and conn.execute(
-                    "SELECT 1 FROM reports WHERE generation = ? AND id = ?", (generation, report_id)
-                ).fetchone()
-            ):
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            (generation,) = conn.execute("SELECT generation FROM current").fetchone()
+            found = conn.execute(
+                "SELECT 1 FROM reports WHERE generation = ? AND id = ?", (generation, report_id)
+            ).fetchone()
+            if found:
                 delete_report_rows(conn, generation, report_id)
                 conn.execute("UPDATE current SET version = version + 1")
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def report_sources(self) -> dict[str, str]:
-        rows = self._conn().execute(
-            "SELECT r.id, r.source FROM reports r, current c WHERE r.generation = c.generation"
-        )
-        return dict(rows.fetchall())
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT r.id, r.source FROM reports r, current c WHERE r.generation = c.generation"
+            )
+            return dict(rows.fetchall())
 
     # -- reading -------------------------------------------------------------------------------------
     def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[ScoredId]:
@@ -174,15 +163,15 @@ class EmbeddedStore:
     def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, Chunk] = {}
-        conn = self._conn()
-        for start in range(0, len(wanted), _IN_BATCH):
-            batch = wanted[start : start + _IN_BATCH]
-            rows = conn.execute(
-                f"{db.CHUNK_SELECT} WHERE generation = (SELECT generation FROM current) "
-                f"AND id IN ({', '.join('?' * len(batch))})",
-                batch,
-            )
-            found.update((row[0], db.chunk_from_row(row)) for row in rows)
+        with self._pool.connection() as conn:
+            for start in range(0, len(wanted), _IN_BATCH):
+                batch = wanted[start : start + _IN_BATCH]
+                rows = conn.execute(
+                    f"{db.CHUNK_SELECT} WHERE generation = (SELECT generation FROM current) "
+                    f"AND id IN ({', '.join('?' * len(batch))})",
+                    batch,
+                )
+                found.update((row[0], db.chunk_from_row(row)) for row in rows)
         return [found[i] for i in wanted if i in found]
 
     def get_vectors(self, ids: Sequence[str]) -> np.ndarray:
@@ -191,15 +180,12 @@ class EmbeddedStore:
         return snapshot.vectors.matrix[snapshot.indices(list(ids))]
 
     def get_report(self, report_id: str) -> Report | None:
-        row = (
-            self._conn()
-            .execute(
+        with self._pool.connection() as conn:
+            row = conn.execute(
                 "SELECT r.id, r.source, r.text, r.meta, r.sections, r.encoding FROM reports r, current c "
                 "WHERE r.generation = c.generation AND r.id = ?",
                 (report_id,),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return None if row is None else db.report_from_row(row)
 
     def facets(self, filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
@@ -207,18 +193,15 @@ class EmbeddedStore:
         return self._current().facets(filters, chunk_ids)
 
     def stats(self) -> IndexStats:
-        conn = self._conn()
-        conn.execute("BEGIN")  # one read transaction: the counts belong to one generation
-        try:
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN")  # one read transaction: the counts belong to one generation
             row = conn.execute(
                 f"SELECT c.generation, c.version, g.embedder_id, g.dim, g.published_at {_JOIN_CURRENT}"
             ).fetchone()
             generation, version, embedder, dim, published = row or (None, 0, None, None, None)
-            reports = conn.execute("SELECT count(*) FROM reports WHERE generation = ?", (generation,))
-            reports = reports.fetchone()[0]
-            chunks = conn.execute("SELECT count(*) FROM chunks WHERE generation = ?", (generation,))
-            chunks = chunks.fetchone()[0]
-        finally:
+            count = "SELECT count(*) FROM {} WHERE generation = ?"
+            reports = conn.execute(count.format("reports"), (generation,)).fetchone()[0]
+            chunks = conn.execute(count.format("chunks"), (generation,)).fetchone()[0]
             conn.execute("COMMIT")
         size = sum(f.stat().st_size for f in self.path.glob(f"{db.DB_FILE}*") if f.is_file())
         return IndexStats(
@@ -234,13 +217,10 @@ class EmbeddedStore:
         )
 
     def embedder_id(self) -> str | None:
-        row = self._conn().execute(f"SELECT g.embedder_id {_JOIN_CURRENT}").fetchone()
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT g.embedder_id {_JOIN_CURRENT}").fetchone()
         return None if row is None else row[0]
 
     def close(self) -> None:
-        with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._pool.close()
         self._snapshot = None

@@ -149,17 +149,23 @@ class Snapshot:
     def _rank(
         self, docs: np.ndarray | None, scores: np.ndarray, k: int, excluded: Sequence[str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` whose text contains no excluded string; the window grows until k pass or none remain."""
+        """Top ``k`` whose text contains no excluded string: the best are checked one by one, in a window
+        that grows until k pass; past a few thousand, one scan of all texts per excluded string is cheaper."""
         excluded = [x for x in excluded if x]
         if not excluded:
             return top_k(docs, scores, k)
         window = 2 * k + 16
-        while True:
+        while window <= _DIRECT_CHECK_LIMIT:
             best, best_scores = top_k(docs, scores, window)
             keep = self._passes_exclusions(best, excluded)
             if keep.sum() >= k or window >= len(scores):
                 return best[keep][:k], best_scores[keep][:k]
             window *= 4
+        positions = np.arange(len(scores)) if docs is None else docs
+        keep = np.ones(len(scores), bool)
+        for text in excluded:
+            keep &= ~self._text_mask(text)[positions]
+        return top_k(positions[keep], scores[keep], k)
 
     # -- retrieval -----------------------------------------------------------------------------------
     def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[tuple[str, float]]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -172,3 +175,33 @@ def chunk_from_row(row: tuple) -> Chunk:
 
 def vector_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+class ConnectionPool:
+    """Connections lent to one thread at a time: SQLite connections must not be used concurrently, and
+    a pool (unlike one connection per thread) does not grow with every short-lived server thread."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = connect(self.directory)
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:  # an exception inside a transaction: do not lend it out half-done
+                conn.rollback()
+            with self._lock:
+                self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -1,0 +1,60 @@
+"""Cross-lingual keyword matching: English words of a query are mapped to Chinese terms of this field.
+
+The vector retriever already crosses languages; this lets BM25 take part too, so an English query such as
+"people's mediation" also finds passages that say 人民调解. The glossary is a curated list of rule-of-law
+vocabulary (``data/glossary_en_zh.tsv``); longest English phrases match first.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from indexer.analysis import tokenize
+
+_WORD = re.compile(r"[a-z]+(?:['’-][a-z]+)*")
+_MAX_PHRASE_WORDS = 5
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[tuple[str, ...], tuple[str, ...]]:
+    text = resources.files("search_app").joinpath("data/glossary_en_zh.tsv").read_text(encoding="utf-8")
+    entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, _, chinese = line.partition("\t")
+        key = tuple(_WORD.findall(english.lower().replace("’", "'")))
+        if key and chinese.split():
+            entries[key] = tuple(chinese.split())
+    return entries
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def chinese_terms(query: str) -> list[str]:
+    """Chinese glossary terms for the English words of ``query`` (empty when it has none)."""
+    words = _WORD.findall(query.lower().replace("’", "'"))
+    table = glossary()
+    terms: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+            phrase = tuple(words[i : i + n])
+            found = table.get(phrase) or table.get((*phrase[:-1], _singular(phrase[-1])))
+            if found:
+                terms.extend(found)
+                i += n
+                break
+        else:
+            i += 1
+    return terms
+
+
+def expansion_tokens(query: str) -> tuple[str, ...]:
+    """Analysis tokens of the Chinese equivalents, ready for the lexical retriever."""
+    terms = chinese_terms(query)
+    return tuple(tokenize(" ".join(terms))) if terms else ()

@@ -1,0 +1,213 @@
+"""End to end: the real page in headless Chromium, on an index of the seeds plus one hostile report.
+
+Run with ``pytest tests/test_browser.py -m browser -s`` to see the measured search round-trip. Screenshots go
+to ``test-output/browser/``; one is copied to ``docs/screenshot.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEEDS, build_index
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUT = ROOT / "test-output" / "browser"
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_REPORT = f"""测试乡2023年法治政府建设工作报告{XSS_SCRIPT}
+
+2023年，我乡坚持以习近平法治思想为指导，现将法治政府建设情况报告如下：
+
+一、主要举措和成效
+
+（一）推进防注入演练{XSS_IMG}。我乡开展网页安全演练，演练口令为 {XSS_SCRIPT} 与 {XSS_IMG}，页面应原样显示这些文字。
+
+二、存在的问题
+
+防注入演练覆盖面不够广。
+
+三、下一步工作计划
+
+继续开展防注入演练。
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (make browser)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app, served on a free loopback port, over seeds + the hostile report."""
+    base = tmp_path_factory.mktemp("browser")
+    reports = base / "reports"
+    shutil.copytree(SEEDS, reports)
+    (reports / "900_hostile.txt").write_text(HOSTILE_REPORT, encoding="utf-8")
+    index_dir = build_index([reports], base / "index")
+    port = _free_port()
+    env = {**os.environ, "SEARCH_STORE": "embedded", "SEARCH_INDEX_DIR": str(index_dir)}
+    env.pop("EMBEDDER", None)
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app" / "app.py")]
+    command += ["--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--browser.gatherUsageStats", "false"]
+    log = (base / "streamlit.log").open("wb")
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def page(app_url: str):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.dialogs = []  # every alert/confirm the page raises lands here (there must be none)
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _search(page, query: str, expect_mark: str) -> float:
+    """Types ``query``, presses Enter; seconds until a card marks ``expect_mark``."""
+    box = page.get_by_label("检索词")
+    box.fill(query)
+    started = time.perf_counter()
+    box.press("Enter")
+    page.locator(".fz-card mark", has_text=expect_mark).first.wait_for(state="visible")
+    page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')")  # no leftover old cards
+    return time.perf_counter() - started
+
+
+def _cards_text(page) -> list[str]:
+    return page.locator(".fz-card:has(.fz-rank)").all_inner_texts()
+
+
+def test_search_filter_similar_export_and_inert_report_text(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("法治政府建设报告检索").first.wait_for()
+    page.get_by_label("检索词").wait_for()
+
+    # A Traditional query finds Simplified reports, with the matches marked.
+    first = _search(page, "楓橋經驗", "枫桥经验")
+    second = _search(page, "行政复议", "行政复议")
+    print(f"\nsearch round-trip in the browser (Enter → results visible): first {first * 1000:.0f} ms, "
+          f"second {second * 1000:.0f} ms")
+    first = _search(page, "楓橋經驗", "枫桥经验")
+    marks = page.locator(".fz-card mark").all_inner_texts()
+    assert "枫桥经验" in marks and "楓橋經驗" in marks
+    assert len(_cards_text(page)) == 10
+    page.screenshot(path=str(OUT / "search.png"))
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(OUT / "search.png", ROOT / "docs" / "screenshot.png")
+
+    # A township filter (options show their counts) narrows the results to that township.
+    page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="乡镇").click()
+    page.get_by_role("option", name="金城乡 (").click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => { const c = [...document.querySelectorAll('.fz-card .fz-meta')];"
+        " return c.length > 0 && c.every(e => e.textContent.startsWith('金城乡')); }"
+    )
+    assert "town=" in page.url
+    page.screenshot(path=str(OUT / "filtered.png"))
+
+    # Similar practices of the first hit come from other reports.
+    page.get_by_role("button", name="相似做法").first.click()
+    page.get_by_text("其他地方的相似做法").wait_for()
+    similar = page.locator(".st-key-similar_panel .fz-card").all_inner_texts()
+    assert similar and all("金城乡" not in card.splitlines()[0] for card in similar)
+    page.screenshot(path=str(OUT / "similar.png"), full_page=True)
+
+    # Export: a CSV download named after the query, with the hits in it.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="导出 CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("检索结果_楓橋經驗_")
+    assert download.suggested_filename.endswith(".csv")
+    saved = OUT / download.suggested_filename
+    download.save_as(saved)
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:2] == ["序号", "标题"] and len(rows) > 1
+    assert all(row[4] == "金城乡" for row in rows[1:])  # the filter applies to the export too
+
+    assert page.dialogs == []
+
+
+def test_hostile_report_text_is_shown_as_inert_text(page, app_url):
+    page.goto(f"{app_url}/?q=防注入演练")
+    page.locator(".fz-card mark", has_text="演练").first.wait_for()
+    hostile = page.locator(".fz-card", has_text=XSS_SCRIPT).first
+    hostile.wait_for()
+    assert XSS_IMG in hostile.inner_text()
+    assert page.locator(".fz-card script, .fz-card img, .fz-card [onerror]").count() == 0
+    page.screenshot(path=str(OUT / "hostile.png"))
+
+    # The report viewer shows the whole hostile text, inert too.
+    buttons = page.get_by_role("button", name="查看全文")
+    buttons.first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator(".fz-report").wait_for()
+    assert XSS_SCRIPT in dialog.locator(".fz-report").inner_text()
+    assert dialog.locator(".fz-report script, .fz-report img").count() == 0
+    page.screenshot(path=str(OUT / "hostile-report.png"))
+
+    page.wait_for_timeout(500)  # give a (wrongly) live onerror handler time to fire
+    assert page.dialogs == []
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0

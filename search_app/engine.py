@@ -24,7 +24,7 @@ from indexer.stores.base import (
     Store,
 )
 from search_app.crosslingual import expansion_tokens
-from search_app.fusion import FusedHit, reciprocal_rank_fusion, weighted_fusion
+from search_app.fusion import FusedHit, diversify, reciprocal_rank_fusion, weighted_fusion
 from search_app.highlight import highlight
 from search_app.query import ParsedQuery, parse_query
 
@@ -40,9 +40,22 @@ CATEGORY_PROTOTYPES = {
 }
 
 
+def report_of(chunk_id: str) -> str:
+    """Chunk ids are "{report_id}:{section}:{n}"."""
+    return chunk_id.split(":", 1)[0]
+
+
 def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
-    """The query's own tokens plus Chinese equivalents of its English words."""
-    return tuple(parsed.tokens) + expansion_tokens(parsed.text)
+    """The query's tokens, its whole words once more, and Chinese equivalents of its English words.
+
+    Search-mode tokenization also yields the parts of a word (法律明白人 → 法律, 明白, 明白人), so that
+    partial wording still matches; repeating the whole words (those not part of a longer token) ranks a
+    passage with the exact term above one that shares only a part of it, as BM25 counts query repeats.
+    """
+    tokens = tuple(parsed.tokens) + expansion_tokens(parsed.text)
+    distinct = set(tokens)
+    whole = tuple(t for t in dict.fromkeys(tokens) if not any(t != o and t in o for o in distinct))
+    return tokens + whole
 
 
 class Mode(StrEnum):
@@ -82,6 +95,11 @@ class SearchResult:
 class EngineConfig:
     candidate_depth: int = 100  # per retriever, and at least offset + top_k
     rrf_k: int = 60
+    # RRF weights: the small multilingual model is less precise than BM25 on the judged queries, so its
+    # votes count for less; it still decides where BM25 has nothing to go on (English, paraphrase).
+    lexical_weight: float = 1.0
+    vector_weight: float = 0.5
+    report_decay: float = 0.8  # the n-th hit of one report keeps 0.8**n of its score (see fusion.diversify)
     fragment_chars: int = 160
     max_query_chars: int = 200
 
@@ -117,13 +135,14 @@ class SearchEngine:
 
     def _fuse(self, runs: dict[str, list[ScoredId]], fusion: Fusion, lexical_weight: float) -> list[FusedHit]:
         if len(runs) == 1:
-            (name, run), = runs.items()
-            return [
-                FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)
-            ]
-        if fusion is Fusion.WEIGHTED:
-            return weighted_fusion(runs, lexical_weight)
-        return reciprocal_rank_fusion(runs, k=self.config.rrf_k)
+            ((name, run),) = runs.items()
+            fused = [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
+        elif fusion is Fusion.WEIGHTED:
+            fused = weighted_fusion(runs, lexical_weight)
+        else:
+            weights = {"bm25": self.config.lexical_weight, "vector": self.config.vector_weight}
+            fused = reciprocal_rank_fusion(runs, k=self.config.rrf_k, weights=weights)
+        return diversify(fused, report_of, self.config.report_decay)
 
     def _hits(
         self, fused: Sequence[FusedHit], parsed: ParsedQuery | None, per_report: int | None = None

@@ -8,8 +8,8 @@ run counts once, at its best rank. Ties are broken deterministically: higher fus
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from indexer.stores.base import ScoredId
@@ -151,3 +151,22 @@ def _sorted(hits: list[FusedHit], weighted_runs: Sequence[str]) -> list[FusedHit
         return -hit.score, weighted, min(hit.ranks.values(), default=math.inf), hit.chunk_id
 
     return sorted(hits, key=key)
+
+
+def diversify(hits: Sequence[FusedHit], group_of: Callable[[str], str], decay: float) -> list[FusedHit]:
+    """Re-rank so one report cannot fill the page: the n-th hit of a report keeps ``decay ** n`` of its score.
+
+    Researchers compare townships; ten near-identical passages from one report push the others' answers off
+    the first page. ``decay = 1`` keeps the order.
+    """
+    if not 0.0 < decay <= 1.0:
+        raise ValueError(f"decay must be in (0, 1], got {decay}")
+    seen: dict[str, int] = {}
+    rescored = []
+    for position, hit in enumerate(hits):
+        group = group_of(hit.chunk_id)
+        n = seen.get(group, 0)
+        seen[group] = n + 1
+        rescored.append((-(hit.score * decay**n), position, hit))
+    rescored.sort(key=lambda t: (t[0], t[1]))
+    return [replace(hit, score=-neg) for neg, _, hit in rescored]

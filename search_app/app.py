@@ -259,8 +259,10 @@ def _results(engine: SearchEngine, state: ps.PageState, result: SearchResult) ->
         f"共 **{result.total}** 条结果 · 第 {state.page}/{pages} 页 · 用时 {result.took_ms:.0f} 毫秒"
     )
     _export_buttons(engine, state, csv_col, xlsx_col)
+    query = result.query
+    terms, phrases = (query.tokens, query.phrases) if query else ((), ())
     for rank, hit in enumerate(result.hits, state.offset + 1):
-        _card(engine, hit, rank)
+        _card(engine, hit, rank, terms, phrases, state.fusion)
     if pages > 1:
         # The page number lives in K_PAGE; each new search gets its own pager, which starts at that page.
         pager_key = f"pager:{st.session_state.get(K_SEARCHES, 0)}"
@@ -293,9 +295,11 @@ def _export_buttons(engine: SearchEngine, state: ps.PageState, csv_col, xlsx_col
     )
 
 
-def _card(engine: SearchEngine, hit: Hit, rank: int) -> None:
+def _card(
+    engine: SearchEngine, hit: Hit, rank: int, terms: Sequence[str], phrases: Sequence[str], fusion: str
+) -> None:
     chunk = hit.chunk
-    st.markdown(render.result_card(hit, rank), unsafe_allow_html=True)
+    st.markdown(render.result_card(hit, rank, terms, phrases), unsafe_allow_html=True)
     similar_col, report_col, _ = st.columns([1, 1, 5])
     open_similar = st.session_state.get(K_SIMILAR) == chunk.id
     similar_col.button(
@@ -309,6 +313,8 @@ def _card(engine: SearchEngine, hit: Hit, rank: int) -> None:
     with st.expander("整段原文与得分说明"):
         st.markdown(render.section_html(hit), unsafe_allow_html=True)
         st.markdown(render.score_table(hit), unsafe_allow_html=True)
+        if len(hit.ranks) > 1:
+            st.caption(render.FUSION_NOTES[fusion])
     if open_similar:
         _similar(engine, chunk.id)
 

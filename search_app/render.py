@@ -10,15 +10,21 @@ be read as Markdown, so line breaks become ``<br>`` and no output contains a bla
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from indexer.models import CATEGORIES, Report, ReportMeta
 from indexer.stores.base import EmbedderMismatchError, IndexEmptyError, IndexStats, StoreError
 from search_app.engine import Hit
+from search_app.highlight import highlight
 
 MODE_LABELS: dict[str, str] = {"hybrid": "混合", "bm25": "关键词", "vector": "语义"}
 FUSION_LABELS: dict[str, str] = {"rrf": "倒数排名融合（RRF）", "weighted": "加权融合"}
+FUSION_NOTES: dict[str, str] = {
+    "rrf": "融合后得分 = Σ 1 / (60 + 各检索方式中的排名)，只看排名，不看原始得分。",
+    "weighted": "融合后得分 = 关键词权重 × 归一化关键词得分 + (1 − 关键词权重) × 归一化语义得分。",
+}
 RETRIEVER_LABELS: dict[str, str] = {"bm25": "关键词（BM25）", "vector": "语义（向量）"}
 REINDEX_COMMAND = "python -m indexer reindex seeds"
 EMPTY_INDEX_MESSAGE = f"索引为空：请先运行 {REINDEX_COMMAND}"
@@ -32,7 +38,7 @@ CSS = """<style>
 .fz-meta{color:#555;font-size:.9rem;margin-top:.15rem;}
 .fz-crumb{color:#777;font-size:.85rem;margin-top:.1rem;}
 .fz-text{margin-top:.45rem;line-height:1.75;}
-.fz-text mark{background:#ffe58f;padding:0 .1em;border-radius:.15em;}
+.fz-card mark{background:#ffe58f;padding:0 .1em;border-radius:.15em;}
 .fz-tag{display:inline-block;font-size:.78rem;padding:0 .45rem;border-radius:.6rem;margin-left:.4rem;
 background:#eef;color:#334;white-space:nowrap;}
 .fz-cat-0{background:#e6f4ea;color:#1e6b34;}.fz-cat-1{background:#fdecea;color:#a3261b;}
@@ -68,15 +74,26 @@ def category_tag(category: str) -> str:
     return f'<span class="fz-tag fz-cat-{index}">{text_html(category)}</span>'
 
 
-def result_card(hit: Hit, rank: int) -> str:
-    """One result: title, place, breadcrumb, category and the highlighted fragment."""
+def marked_html(text: str, terms: Sequence[str] = (), phrases: Sequence[str] = ()) -> str:
+    """Escaped ``text`` with the query's terms marked (by ``search_app.highlight``, which escapes)."""
+    if not terms and not phrases:
+        return text_html(text)
+    return inline(highlight(text, terms, phrases).html)
+
+
+def result_card(hit: Hit, rank: int, terms: Sequence[str] = (), phrases: Sequence[str] = ()) -> str:
+    """One result: title, place, breadcrumb, category and the highlighted fragment.
+
+    ``terms`` and ``phrases`` (the parsed query's) are marked in the title and breadcrumb too, so a hit
+    that matched through its heading shows why.
+    """
     chunk, meta = hit.chunk, hit.chunk.meta
-    title = text_html(meta.title or "（无标题）")
+    title = marked_html(meta.title, terms, phrases) if meta.title else "（无标题）"
     return (
         '<div class="fz-card">'
         f'<div class="fz-title"><span class="fz-rank">{int(rank)}.</span>{title}</div>'
         f'<div class="fz-meta">{text_html(place_line(meta))}{category_tag(chunk.category)}</div>'
-        f'<div class="fz-crumb">{text_html(chunk.section_path)}</div>'
+        f'<div class="fz-crumb">{marked_html(chunk.section_path, terms, phrases)}</div>'
         f'<div class="fz-text">{inline(hit.fragment_html)}</div>'
         "</div>"
     )

@@ -1,7 +1,7 @@
 """End to end: the real page in headless Chromium, on an index of the seeds plus one hostile report.
 
-Run with ``pytest tests/test_browser.py -m browser -s`` to see the measured search round-trip. Screenshots go
-to ``test-output/browser/``; one is copied to ``docs/screenshot.png`` for the README.
+Run with ``pytest tests/test_browser.py -s`` to see the measured search round-trip. Screenshots go to
+``test-output/browser/``; with ``UPDATE_SCREENSHOT=1`` the search one also replaces ``docs/screenshot.png``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import ROOT, SEEDS, build_index
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +40,8 @@ HOSTILE_REPORT = f"""测试乡2023年法治政府建设工作报告{XSS_SCRIPT}
 
 一、主要举措和成效
 
-（一）推进防注入演练{XSS_IMG}。我乡开展网页安全演练，演练口令为 {XSS_SCRIPT} 与 {XSS_IMG}，页面应原样显示这些文字。
+（一）推进防注入演练{XSS_IMG}。我乡开展网页安全演练，
+演练口令为 {XSS_SCRIPT} 与 {XSS_IMG}，页面应原样显示这些文字。
 
 二、存在的问题
 
@@ -160,8 +160,8 @@ def test_search_filter_similar_export_and_inert_report_text(page, app_url):
     assert "枫桥经验" in marks and "楓橋經驗" in marks
     assert len(_cards_text(page)) == 10
     page.screenshot(path=str(OUT / "search.png"))
-    (ROOT / "docs").mkdir(exist_ok=True)
-    shutil.copyfile(OUT / "search.png", ROOT / "docs" / "screenshot.png")
+    if os.environ.get("UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
+        shutil.copyfile(OUT / "search.png", ROOT / "docs" / "screenshot.png")
 
     # A township filter (options show their counts) narrows the results to that township.
     page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="乡镇").click()

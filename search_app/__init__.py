@@ -1,1 +1,1 @@
-"""Search side: query parsing, hybrid retrieval policy, highlighting, the Streamlit page and the search CLI."""
+"""Search side: query parsing, hybrid retrieval, highlighting, the Streamlit page and the search CLI."""

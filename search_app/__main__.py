@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _engine(args: argparse.Namespace) -> SearchEngine:
     return open_engine(
-        Settings.from_env(store=args.store, index_dir=args.index_dir, es_index=args.es_index, embedder=args.embedder)
+        Settings.from_env(
+            store=args.store, index_dir=args.index_dir, es_index=args.es_index, embedder=args.embedder
+        )
     )
 
 
@@ -88,7 +90,9 @@ def _print_table(query: str, hits: Sequence[Hit], notices: Sequence[str], out=sy
         meta = hit.chunk.meta
         place = " · ".join(str(x) for x in (meta.township, meta.county, meta.year) if x)
         ranks = " ".join(f"{k}#{v}" for k, v in hit.ranks.items())
-        print(f"{n:>3}. {meta.title}  [{place}]  {hit.chunk.category}  score={hit.score:.4f} {ranks}", file=out)
+        print(
+            f"{n:>3}. {meta.title}  [{place}]  {hit.chunk.category}  score={hit.score:.4f} {ranks}", file=out
+        )
         print(f"     {hit.chunk.section_path}", file=out)
         text = plain_marks(hit.chunk.text, hit.spans).replace("\n", " ")
         print(f"     {text[:240]}{'…' if len(text) > 240 else ''}", file=out)
@@ -108,8 +112,14 @@ def run_search(args: argparse.Namespace) -> int:
     status = 0
     for query in queries:
         result = engine.search(
-            query, mode=args.mode, filters=filters, top_k=args.top, offset=args.offset,
-            fusion=args.fusion, lexical_weight=args.weight, per_report=args.per_report,
+            query,
+            mode=args.mode,
+            filters=filters,
+            top_k=args.top,
+            offset=args.offset,
+            fusion=args.fusion,
+            lexical_weight=args.weight,
+            per_report=args.per_report,
         )
         if args.json:
             record = {"query": query, "hits": [hit_record(h) for h in result.hits]}
@@ -135,8 +145,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for path in args.queries:
         table = evaluate(load_queries(path), search, modes)
         if args.json:
-            print(json.dumps({"queries": str(path), "scores": {
-                m: {k: vars(s) for k, s in per.items()} for m, per in table.items()}}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "queries": str(path),
+                        "scores": {m: {k: vars(s) for k, s in per.items()} for m, per in table.items()},
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             print(f"# {path}")
             print(format_table(table))

@@ -13,7 +13,6 @@ from enum import StrEnum
 import numpy as np
 
 from indexer.analysis import fold
-
 from indexer.embedders.base import Embedder
 from indexer.models import Chunk, Report
 from indexer.stores.base import (
@@ -233,7 +232,9 @@ class SearchEngine:
             categories=(source.category,) if same_category else (),
         )
         run = self.store.vector(np.asarray(vector, dtype=np.float32), filters, top_k)
-        fused = [FusedHit(s.chunk_id, s.score, {"vector": i + 1}, {"vector": s.score}) for i, s in enumerate(run)]
+        fused = [
+            FusedHit(s.chunk_id, s.score, {"vector": i + 1}, {"vector": s.score}) for i, s in enumerate(run)
+        ]
         return self._hits(fused, None)
 
     def compare(self, category: str, query: str | None = None, filters: Filters | None = None) -> list[Hit]:
@@ -247,7 +248,9 @@ class SearchEngine:
         text = query if has_query else CATEGORY_PROTOTYPES.get(category, category)
         mode = Mode.HYBRID if has_query else Mode.VECTOR
         result = self.search(text or category, mode=mode, filters=filters, top_k=1000, per_report=1)
-        return sorted(result.hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township))
+        return sorted(
+            result.hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township)
+        )
 
     # -- pass-throughs for the page ------------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:

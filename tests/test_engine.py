@@ -6,17 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
+from hostile import SYNTAX_QUERIES, hostile_queries
 from hypothesis import HealthCheck, given, settings
 from opencc import OpenCC
 
-from hostile import SYNTAX_QUERIES, hostile_queries
 from indexer.analysis import fold
 from indexer.models import PLANS, PROBLEMS
+from indexer.settings import Settings
 from indexer.stores.base import Filters
 from search_app.engine import EMPTY_QUERY_MESSAGE, SearchEngine
 from search_app.evaluation import evaluate, load_queries
 from search_app.services import open_engine
-from indexer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_QUERIES = ROOT.parent / "shared" / "eval" / "dev_queries.jsonl"

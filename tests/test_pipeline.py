@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEEDS
+
 from indexer.embedders.cache import EmbeddingCache
 from indexer.pipeline import reindex, update
 from indexer.settings import Settings
@@ -53,7 +53,9 @@ def test_update_changes_only_the_edited_report_and_reuses_the_cache(index_copy: 
     before = _chunk_ids(store)
 
     edited = seeds / "004_7b2fcb987ce759c1.txt"
-    edited.write_text(edited.read_text(encoding="utf-8") + "\n我乡将继续深化法治乡村建设。\n", encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8") + "\n我乡将继续深化法治乡村建设。\n", encoding="utf-8"
+    )
     summary = update([seeds], store, embedder_from(settings), cache_from(settings, store))
 
     assert summary.ok
@@ -114,12 +116,19 @@ def test_a_bad_file_fails_alone_and_the_batch_goes_on(index_copy: Path, tmp_path
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "indexer", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+        [sys.executable, "-m", "indexer", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
     )
 
 
-def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(index_copy: Path, tmp_path: Path) -> None:
+def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
+    index_copy: Path, tmp_path: Path
+) -> None:
     before = EmbeddedStore(index_copy)
     stats = before.stats()
     answer = [h.chunk_id for h in before.lexical(["枫桥经验"], _only_all(), 10)]

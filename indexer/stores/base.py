@@ -31,7 +31,7 @@ class IndexEmptyError(StoreError):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions every retrieval honours. Text constraints are already folded (see ``indexer.analysis``)."""
+    """Restrictions every retrieval honours; text constraints come folded (see ``indexer.analysis``)."""
 
     year_min: int | None = None
     year_max: int | None = None

@@ -180,7 +180,7 @@ def test_syntax_queries_never_raise(engine: SearchEngine, query: str) -> None:
         engine.search(query, mode=mode, top_k=3)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=hostile_queries())
 def test_generated_hostile_queries_never_raise(engine: SearchEngine, query: str) -> None:
     for mode in MODES:

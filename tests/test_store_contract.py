@@ -20,26 +20,6 @@ from indexer.stores.factory import open_store
 NO_CLUSTER = "ELASTICSEARCH_URL not set: no Elasticsearch cluster to run the contract suite against"
 
 
-def _delete_indices(prefix: str) -> None:
-    """Delete every index whose name starts with ``prefix`` (by name: clusters refuse wildcard deletes)."""
-    from elasticsearch import Elasticsearch
-
-    password = os.environ.get("ELASTICSEARCH_PASSWORD")
-    client = Elasticsearch(
-        os.environ["ELASTICSEARCH_URL"],
-        api_key=os.environ.get("ELASTICSEARCH_API_KEY") or None,
-        basic_auth=(os.environ.get("ELASTICSEARCH_USERNAME", "elastic"), password) if password else None,
-        ca_certs=os.environ.get("ELASTICSEARCH_CA_CERTS") or None,
-        request_timeout=30,
-    )
-    try:
-        names = list(client.indices.get(index=f"{prefix}*", expand_wildcards="all"))
-        if names:
-            client.indices.delete(index=",".join(names))
-    finally:
-        client.close()
-
-
 @pytest.fixture(
     params=[
         "embedded",
@@ -60,8 +40,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     try:
         yield opened
     finally:
+        opened.drop()  # every generation of this test's alias, with the store's own credentials
         opened.close()
-        _delete_indices(index)
 
 
 class TestStoreContract(StoreContract):

@@ -20,7 +20,7 @@ from indexer.embedding import embed_texts
 from indexer.models import Chunk, Report
 from indexer.readers import ReadError, iter_documents
 from indexer.reports import parse_report
-from indexer.stores.base import IndexedChunk, IndexEmptyError, Store
+from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -76,7 +76,7 @@ def context_tokens(chunk: Chunk) -> tuple[str, ...]:
     return tuple(tokenize(" ".join((*chunk.breadcrumb, chunk.category))))
 
 
-def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:
+def _parsed_reports(paths: Sequence[Path], summary: IndexSummary) -> Iterable[Report]:
     """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on."""
     for doc in iter_documents(paths):
         if isinstance(doc, ReadError):
@@ -103,7 +103,7 @@ def reindex(
     writer = store.new_generation(embedder.id, embedder.dim)
     seen: dict[str, str] = {}
     try:
-        for report in _parsed_reports(paths, summary, progress):
+        for report in _parsed_reports(paths, summary):
             if report.id in seen:
                 summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
                 continue
@@ -138,12 +138,17 @@ def update(
         known = store.report_sources()
     except IndexEmptyError:
         return reindex(paths, store, embedder, cache, progress)
+    if store.embedder_id() != embedder.id:
+        raise EmbedderMismatchError(
+            f"the index was built with embedder {store.embedder_id()!r}, not {embedder.id!r}: "
+            "run reindex to rebuild it with the new embedder"
+        )
     started = time.perf_counter()
     summary = IndexSummary()
     roots = [Path(p).resolve() for p in paths]
     seen_sources: set[str] = set()
     seen_ids: set[str] = set()
-    for report in _parsed_reports(paths, summary, progress):
+    for report in _parsed_reports(paths, summary):
         seen_sources.add(str(Path(report.source).resolve()))
         if report.id in known or report.id in seen_ids:
             summary.unchanged.append(report.source)
@@ -151,9 +156,10 @@ def update(
             continue
         seen_ids.add(report.id)
         indexed = _index_chunks(report, embedder, cache, summary)
-        store.replace_report(report, indexed)
+        store.replace_report(report, indexed, embedder_id=embedder.id)
         summary.indexed.append(report.source)
         summary.chunks += len(indexed)
+        progress("reports", len(seen_ids), 0)
     failed_sources = {str(Path(source).resolve()) for source, _ in summary.failed}
     for report_id, source in known.items():
         resolved = str(Path(source).resolve())

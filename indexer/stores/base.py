@@ -95,8 +95,13 @@ class Store(Protocol):
     # -- writing -------------------------------------------------------------------------------------
     def new_generation(self, embedder_id: str, dim: int) -> IndexWriter: ...
 
-    def replace_report(self, report: Report, chunks: Sequence[IndexedChunk]) -> None:
-        """Add or replace one report (same source or same id) in the published generation, atomically."""
+    def replace_report(
+        self, report: Report, chunks: Sequence[IndexedChunk], embedder_id: str | None = None
+    ) -> None:
+        """Add or replace one report (same source or same id) in the published generation.
+
+        ``embedder_id``, when given, must be the one the index was built with (``EmbedderMismatchError``).
+        """
         ...
 
     def remove_report(self, report_id: str) -> None: ...

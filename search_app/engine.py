@@ -200,7 +200,7 @@ class SearchEngine:
         if parsed.is_empty:
             return SearchResult(parsed, [], 0, notices=tuple(parsed.notices), message=EMPTY_QUERY_MESSAGE)
         filters = replace(
-            filters or Filters(),
+            self._script_insensitive(filters or Filters()),
             phrases=tuple(parsed.phrases),
             excluded=tuple(parsed.excluded),
         )
@@ -223,6 +223,20 @@ class SearchEngine:
             notices=tuple(parsed.notices),
             took_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _script_insensitive(self, filters: Filters) -> Filters:
+        """Place names are stored as the report writes them (辰溪縣); a filter for 辰溪县 must match both."""
+        fields = {"provinces": "province", "counties": "county", "townships": "township"}
+        if not any(getattr(filters, name) for name in fields):
+            return filters
+        known = self.store.facets(Filters())
+        widened = {}
+        for name, facet in fields.items():
+            wanted = {fold(v) for v in getattr(filters, name)}
+            if wanted:
+                variants = {v for v in known.get(facet, {}) if fold(v) in wanted}
+                widened[name] = tuple(sorted(set(getattr(filters, name)) | variants))
+        return replace(filters, **widened)
 
     # -- comparable practices -------------------------------------------------------------------------
     def similar(self, chunk_id: str, top_k: int = 10, same_category: bool = False) -> list[Hit]:

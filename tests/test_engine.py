@@ -215,3 +215,11 @@ def test_own_judged_queries_meet_the_floor(engine: SearchEngine) -> None:
     table = evaluate(load_queries(OWN_QUERIES), _searcher(engine))
     ndcg = {mode: table[mode]["all"].ndcg for mode in MODES}
     assert ndcg["hybrid"] >= 0.80 and ndcg["hybrid"] >= max(ndcg["bm25"], ndcg["vector"]), ndcg
+
+
+def test_place_filters_ignore_the_script_of_the_name(engine: SearchEngine) -> None:
+    for county in ("辰溪县", "辰溪縣"):
+        hits = engine.search("法治宣传", filters=Filters(counties=(county,)), top_k=5).hits
+        assert hits and all(h.chunk.meta.county == "辰溪縣" for h in hits)
+    hits = engine.search("法治宣传", filters=Filters(townships=("船溪乡",)), top_k=5).hits
+    assert hits and all(h.chunk.meta.township == "船溪鄉" for h in hits)

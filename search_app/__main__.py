@@ -11,8 +11,9 @@ from pathlib import Path
 from indexer.models import CATEGORIES
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import Filters, IndexEmptyError, StoreError
-from search_app.engine import Fusion, Hit, Mode, SearchEngine
+from search_app.engine import Hit, Mode, SearchEngine
 from search_app.evaluation import MODES, EvalHit, evaluate, format_table, load_queries
+from search_app.fusion import FusionMethod
 from search_app.highlight import plain_marks
 from search_app.services import open_engine
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search the index (one QUERY, or one query per line on stdin)")
     search.add_argument("query", nargs="?", help="the query; omit to read queries from stdin")
     search.add_argument("--mode", choices=[m.value for m in Mode], default="hybrid")
-    search.add_argument("--fusion", choices=[f.value for f in Fusion], default="rrf")
+    search.add_argument("--fusion", choices=[f.value for f in FusionMethod], default="rrf")
     search.add_argument("--weight", type=float, default=0.5, help="lexical weight for --fusion weighted")
     search.add_argument("--top", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)

@@ -23,7 +23,7 @@ from indexer.stores.base import (
     Store,
 )
 from search_app.crosslingual import expansion_tokens
-from search_app.fusion import FusedHit, diversify, reciprocal_rank_fusion, weighted_fusion
+from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank_fusion, weighted_fusion
 from search_app.highlight import highlight
 from search_app.query import ParsedQuery, parse_query
 
@@ -66,11 +66,6 @@ class Mode(StrEnum):
     HYBRID = "hybrid"
     BM25 = "bm25"
     VECTOR = "vector"
-
-
-class Fusion(StrEnum):
-    RRF = "rrf"
-    WEIGHTED = "weighted"
 
 
 @dataclass(frozen=True)
@@ -139,11 +134,13 @@ class SearchEngine:
             runs["vector"] = self.store.vector(vector, filters, depth)
         return runs
 
-    def _fuse(self, runs: dict[str, list[ScoredId]], fusion: Fusion, lexical_weight: float) -> list[FusedHit]:
+    def _fuse(
+        self, runs: dict[str, list[ScoredId]], fusion: FusionMethod, lexical_weight: float
+    ) -> list[FusedHit]:
         if len(runs) == 1:
             ((name, run),) = runs.items()
             fused = single_run(name, run)
-        elif fusion is Fusion.WEIGHTED:
+        elif fusion is FusionMethod.WEIGHTED:
             fused = weighted_fusion(runs, lexical_weight)
         else:
             weights = {"bm25": self.config.lexical_weight, "vector": self.config.vector_weight}
@@ -187,13 +184,13 @@ class SearchEngine:
         filters: Filters | None = None,
         top_k: int = 10,
         offset: int = 0,
-        fusion: Fusion | str = Fusion.RRF,
+        fusion: FusionMethod | str = FusionMethod.RRF,
         lexical_weight: float = 0.5,
         per_report: int | None = None,
         with_facets: bool = False,
     ) -> SearchResult:
         started = time.perf_counter()
-        mode, fusion = Mode(mode), Fusion(fusion)
+        mode, fusion = Mode(mode), FusionMethod(fusion)
         top_k, offset = max(1, int(top_k)), max(0, int(offset))
         lexical_weight = min(1.0, max(0.0, float(lexical_weight)))
         parsed = parse_query(query, max_chars=self.config.max_query_chars)

@@ -71,10 +71,17 @@ def run_index(args: argparse.Namespace) -> int:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
     store = store_from(settings)
-    bar = tqdm(unit=" reports", disable=args.quiet or not sys.stderr.isatty(), desc=args.command)
+    quiet = args.quiet or not sys.stderr.isatty()
+    bars = {
+        "files": tqdm(unit=" files", desc="files read", disable=quiet, position=0),
+        "chunks": tqdm(unit=" chunks", desc="chunks embedded and written", disable=quiet, position=1),
+    }
 
     def progress(stage: str, done: int, total: int) -> None:
-        bar.update(1)
+        bar = bars[stage]
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
 
     action = reindex if args.command == "reindex" else update
     try:
@@ -87,7 +94,8 @@ def run_index(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        bar.close()
+        for bar in bars.values():
+            bar.close()
         store.close()
     _print_summary(summary)
     return 0 if summary.ok else 1

@@ -18,11 +18,11 @@ from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedding import embed_texts
 from indexer.models import Chunk, Report
-from indexer.readers import ReadError, iter_documents
+from indexer.readers import ReadError, iter_documents, list_files
 from indexer.reports import parse_report
 from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[[str, int, int], None]  # (stage "files" | "chunks", done, total or 0 if unknown)
 
 
 @dataclass
@@ -47,13 +47,24 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def _index_chunks(
-    report: Report, embedder: Embedder, cache: EmbeddingCache | None, summary: IndexSummary
+    report: Report,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    summary: IndexSummary,
+    progress: Progress,
 ) -> list[IndexedChunk]:
     chunks = chunk_report(report)
     if not chunks:
         return []
     # Embedded in folded (Simplified) script, as queries are, so both scripts meet in one vector space.
-    vectors, stats = embed_texts(embedder, [fold(passage_text(c)) for c in chunks], cache=cache)
+    before = summary.chunks
+
+    def embedded(done: int, total: int) -> None:
+        progress("chunks", before + done, 0)
+
+    vectors, stats = embed_texts(
+        embedder, [fold(passage_text(c)) for c in chunks], cache=cache, progress=embedded
+    )
     summary.cache_hits += stats.cache_hits
     summary.embedded += stats.embedded
     out = []
@@ -76,18 +87,20 @@ def context_tokens(chunk: Chunk) -> tuple[str, ...]:
     return tuple(tokenize(" ".join((*chunk.breadcrumb, chunk.category))))
 
 
-def _parsed_reports(paths: Sequence[Path], summary: IndexSummary) -> Iterable[Report]:
+def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:
     """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on."""
-    for doc in iter_documents(paths):
+    files = list_files(paths)
+    for done, doc in enumerate(iter_documents(files), 1):
         if isinstance(doc, ReadError):
             summary.failed.append((str(doc.path), doc.reason))
-            continue
-        try:
-            yield parse_report(doc)
-        except ReadError as exc:
-            summary.failed.append((doc.source, exc.reason))
-        except Exception as exc:  # a parser bug on one file must not stop a batch of thousands
-            summary.failed.append((doc.source, f"cannot parse: {type(exc).__name__}: {exc}"))
+        else:
+            try:
+                yield parse_report(doc)
+            except ReadError as exc:
+                summary.failed.append((doc.source, exc.reason))
+            except Exception as exc:  # a parser bug on one file must not stop a batch of thousands
+                summary.failed.append((doc.source, f"cannot parse: {type(exc).__name__}: {exc}"))
+        progress("files", done, len(files))
 
 
 def reindex(
@@ -103,16 +116,15 @@ def reindex(
     writer = store.new_generation(embedder.id, embedder.dim)
     seen: dict[str, str] = {}
     try:
-        for report in _parsed_reports(paths, summary):
+        for report in _parsed_reports(paths, summary, progress):
             if report.id in seen:
                 summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
                 continue
             seen[report.id] = report.source
-            indexed = _index_chunks(report, embedder, cache, summary)
+            indexed = _index_chunks(report, embedder, cache, summary, progress)
             writer.add(report, indexed)
             summary.indexed.append(report.source)
             summary.chunks += len(indexed)
-            progress("reports", len(seen), 0)
         writer.publish()
     except BaseException:
         writer.abort()
@@ -148,18 +160,17 @@ def update(
     roots = [Path(p).resolve() for p in paths]
     seen_sources: set[str] = set()
     seen_ids: set[str] = set()
-    for report in _parsed_reports(paths, summary):
+    for report in _parsed_reports(paths, summary, progress):
         seen_sources.add(str(Path(report.source).resolve()))
         if report.id in known or report.id in seen_ids:
             summary.unchanged.append(report.source)
             seen_ids.add(report.id)
             continue
         seen_ids.add(report.id)
-        indexed = _index_chunks(report, embedder, cache, summary)
+        indexed = _index_chunks(report, embedder, cache, summary, progress)
         store.replace_report(report, indexed, embedder_id=embedder.id)
         summary.indexed.append(report.source)
         summary.chunks += len(indexed)
-        progress("reports", len(seen_ids), 0)
     failed_sources = {str(Path(source).resolve()) for source, _ in summary.failed}
     for report_id, source in known.items():
         resolved = str(Path(source).resolve())

@@ -27,6 +27,7 @@ __all__ = [
     "ReadError",
     "decode_text",
     "iter_documents",
+    "list_files",
     "read_document",
 ]
 
@@ -448,16 +449,20 @@ def _expand(path: Path) -> Iterator[Path]:
     yield from sorted(found)
 
 
+def list_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The files ``iter_documents`` reads, in its order: given files as they are, folders expanded."""
+    return [path for given in paths for path in _expand(Path(given))]
+
+
 def iter_documents(paths: Iterable[Path | str]) -> Iterator[RawDocument | ReadError]:
     """Documents of the given files and folders (recursively, supported types, sorted).
 
     A file that cannot be read yields its ``ReadError`` and the rest continue.
     """
-    for given in paths:
-        for path in _expand(Path(given)):
-            try:
-                yield read_document(path)
-            except ReadError as err:
-                yield err
-            except Exception as err:  # a reader bug on one odd file must not end the batch
-                yield ReadError(path, f"unexpected {type(err).__name__}: {err}")
+    for path in list_files(paths):
+        try:
+            yield read_document(path)
+        except ReadError as err:
+            yield err
+        except Exception as err:  # a reader bug on one odd file must not end the batch
+            yield ReadError(path, f"unexpected {type(err).__name__}: {err}")

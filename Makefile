@@ -7,7 +7,7 @@ INDEX_DIR ?= index
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser run index test lint bench clean
+.PHONY: setup browser run index test test-all lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ index: setup
 run: index
 	SEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/streamlit run search_app/app.py --server.port $(PORT)
 
+# The quick suite a developer runs often; property tests at a tenth of their examples.
 test: setup browser
-	$(BIN)/pytest
+	@start=$$(date +%s); $(BIN)/pytest; status=$$?; \
+	  echo "make test: $$(( $$(date +%s) - start )) s of tests"; exit $$status
+
+# Everything: slow tests (the shared corpus where present) and property tests at full strength.
+test-all: setup browser
+	@start=$$(date +%s); TEST_THOROUGH=1 $(BIN)/pytest -m "slow or not slow"; status=$$?; \
+	  echo "make test-all: $$(( $$(date +%s) - start )) s of tests"; exit $$status
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

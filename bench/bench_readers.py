@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from indexer.cleaning import clean_text
-from indexer.readers import ReadError, iter_documents
+from indexer.ingest.cleaning import clean_text
+from indexer.ingest.readers import ReadError, iter_documents
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

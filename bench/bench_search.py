@@ -102,8 +102,8 @@ def main() -> None:
             shutil.copy(path, docs)
         settings = Settings(index_dir=Path(tmp) / "index")
         store = EmbeddedStore(settings.index_dir)
-        first = reindex([docs], store, embedder, cache_from(settings, store))
-        second = reindex([docs], store, embedder, cache_from(settings, store))
+        first = reindex([docs], store, embedder, cache_from(settings))
+        second = reindex([docs], store, embedder, cache_from(settings))
         print(f"reports {len(first.indexed)}, chunks {first.chunks}")
         print(f"first index   {first.seconds:8.2f} s  ({first.embedded} embedded)")
         print(

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TextIO
 
 from indexer import index_commands
-from indexer.chunking import chunk_report
+from indexer.ingest.chunking import chunk_report
+from indexer.ingest.readers import ReadError
+from indexer.ingest.reports import load_report
 from indexer.models import Report
-from indexer.readers import ReadError
-from indexer.reports import load_report
 
 __all__ = ["build_parser", "main", "report_json", "report_outline"]
 

@@ -86,7 +86,7 @@ def run_index(args: argparse.Namespace) -> int:
     action = reindex if args.command == "reindex" else update
     try:
         embedder = embedder_from(settings)
-        summary = action(args.paths, store, embedder, cache_from(settings, store), progress)
+        summary = action(args.paths, store, embedder, cache_from(settings), progress)
     except KeyboardInterrupt:
         print("\ninterrupted: the previously published index is still serving, unchanged", file=sys.stderr)
         return 130

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.analysis import analyze, fold, tokenize
-from indexer.chunking import chunk_report
 from indexer.embedders.base import Embedder, passage_text
+from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
-from indexer.embedding import embed_texts
+from indexer.ingest.chunking import chunk_report
+from indexer.ingest.readers import ReadError, iter_documents, list_files
+from indexer.ingest.reports import parse_report
 from indexer.models import Chunk, Report
-from indexer.readers import ReadError, iter_documents, list_files
-from indexer.reports import parse_report
 from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
 
 Progress = Callable[[str, int, int], None]  # (stage "files" | "chunks", done, total or 0 if unknown)

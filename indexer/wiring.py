@@ -5,12 +5,15 @@ The one place that knows the concrete classes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from indexer.embedders.base import Embedder
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
 from indexer.settings import Settings
 from indexer.stores.base import Store
 from indexer.stores.factory import open_store
+from indexer.stores.sqlite_schema import DB_FILE
 
 
 def store_from(settings: Settings) -> Store:
@@ -23,8 +26,14 @@ def embedder_from(settings: Settings) -> Embedder:
     return load_embedder(settings.embedder)
 
 
-def cache_from(settings: Settings, store: Store) -> EmbeddingCache:
+def cache_path(settings: Settings) -> Path:
     """The embedded store keeps the cache in its own database; with Elasticsearch it sits in ``index_dir``."""
-    path = getattr(store, "cache_path", None) or settings.index_dir / "embedding-cache.sqlite"
+    if settings.store == "embedded":
+        return settings.index_dir / DB_FILE
+    return settings.index_dir / "embedding-cache.sqlite"
+
+
+def cache_from(settings: Settings) -> EmbeddingCache:
+    path = cache_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     return EmbeddingCache(path)

@@ -15,6 +15,7 @@ from search_app.engine import Hit, Mode, SearchEngine
 from search_app.evaluation import MODES, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
 from search_app.highlight import plain_marks
+from search_app.records import hit_record
 from search_app.services import open_engine
 
 
@@ -60,25 +61,6 @@ def _engine(args: argparse.Namespace) -> SearchEngine:
             store=args.store, index_dir=args.index_dir, es_index=args.es_index, embedder=args.embedder
         )
     )
-
-
-def hit_record(hit: Hit) -> dict:
-    meta = hit.chunk.meta
-    return {
-        "text": hit.chunk.text,
-        "title": meta.title,
-        "township": meta.township,
-        "county": meta.county,
-        "province": meta.province,
-        "year": meta.year,
-        "section": hit.chunk.section_path,
-        "category": hit.chunk.category,
-        "source": meta.source,
-        "score": round(hit.score, 6),
-        "ranks": hit.ranks,
-        "chunk_id": hit.chunk.id,
-        "report_id": hit.chunk.report_id,
-    }
 
 
 def _print_table(query: str, hits: Sequence[Hit], notices: Sequence[str], out=sys.stdout) -> None:

@@ -139,7 +139,7 @@ def _search(engine: SearchEngine, state: ps.PageState, top_k: int, offset: int) 
     )
 
 
-def _page_result(engine: SearchEngine, state: ps.PageState, generation: tuple) -> SearchResult:
+def _page_result(engine: SearchEngine, state: ps.PageState, generation: str | None) -> SearchResult:
     """The current page's result, remembered for the session so reruns (opening a panel) do not search."""
     key = (generation, state)
     memo = st.session_state.get("_result")
@@ -410,10 +410,6 @@ def _md(text: str) -> str:
 
 
 # -- the page --------------------------------------------------------------------------------------------
-def _generation(stats: IndexStats) -> tuple:
-    return (stats.store, stats.generation, stats.published_at, stats.extra.get("version"), stats.chunks)
-
-
 def _page(engine: SearchEngine) -> None:
     stats = engine.stats()
     _sidebar_status(stats)
@@ -424,11 +420,11 @@ def _page(engine: SearchEngine) -> None:
     years = _year_bounds(index_facets)
     _load_url_state(years)
     state = _current_state(years)
-    result = _page_result(engine, state, _generation(stats)) if state.query else None
+    result = _page_result(engine, state, engine.version()) if state.query else None
     if result is not None and not result.hits and result.total and state.page > 1:
         _new_search()  # the URL asked for a page past the end
         state = _current_state(years)
-        result = _page_result(engine, state, _generation(stats))
+        result = _page_result(engine, state, engine.version())
     counts = result.facets if result is not None and result.facets else engine.facets(state.filters)
     _sidebar_filters(index_facets, counts, years)
     st.query_params.from_dict(ps.encode(state))

@@ -44,11 +44,6 @@ def single_run(name: str, run: Sequence[ScoredId]) -> list[FusedHit]:
     return [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
 
 
-def report_of(chunk_id: str) -> str:
-    """Chunk ids are "{report_id}:{section}:{n}"."""
-    return chunk_id.split(":", 1)[0]
-
-
 def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
     """The query's tokens, its whole words once more, and Chinese equivalents of its English words.
 
@@ -136,7 +131,8 @@ class SearchEngine:
 
     def _fuse(
         self, runs: dict[str, list[ScoredId]], fusion: FusionMethod, lexical_weight: float
-    ) -> list[FusedHit]:
+    ) -> tuple[list[FusedHit], dict[str, Chunk]]:
+        """The fused ranking, diversified per report, and the chunks it names (fetched once)."""
         if len(runs) == 1:
             ((name, run),) = runs.items()
             fused = single_run(name, run)
@@ -145,12 +141,19 @@ class SearchEngine:
         else:
             weights = {"bm25": self.config.lexical_weight, "vector": self.config.vector_weight}
             fused = reciprocal_rank_fusion(runs, k=self.config.rrf_k, weights=weights)
-        return diversify(fused, report_of, self.config.report_decay)
+        chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
+        fused = [f for f in fused if f.chunk_id in chunks]  # gone since the retrieval (a concurrent update)
+        return diversify(fused, lambda cid: chunks[cid].report_id, self.config.report_decay), chunks
 
     def _hits(
-        self, fused: Sequence[FusedHit], parsed: ParsedQuery | None, per_report: int | None = None
+        self,
+        fused: Sequence[FusedHit],
+        parsed: ParsedQuery | None,
+        per_report: int | None = None,
+        chunks: dict[str, Chunk] | None = None,
     ) -> list[Hit]:
-        chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
+        if chunks is None:
+            chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
         hits: list[Hit] = []
         per: dict[str, int] = {}
         terms = lexical_tokens(parsed) if parsed else ()
@@ -204,13 +207,13 @@ class SearchEngine:
         depth = max(self.config.candidate_depth, offset + top_k)
         if per_report is not None:
             depth *= 3  # grouping drops hits; fetch deeper so a page stays full
-        fused = self._fuse(self._runs(parsed, mode, filters, depth), fusion, lexical_weight)
+        fused, chunks = self._fuse(self._runs(parsed, mode, filters, depth), fusion, lexical_weight)
         if per_report is not None:
-            hits = self._hits(fused, parsed, per_report)
+            hits = self._hits(fused, parsed, per_report, chunks)
             total, hits = len(hits), hits[offset : offset + top_k]
         else:
             total = len(fused)
-            hits = self._hits(fused[offset : offset + top_k], parsed)
+            hits = self._hits(fused[offset : offset + top_k], parsed, chunks=chunks)
         facets = self.store.facets(filters, [f.chunk_id for f in fused]) if with_facets else {}
         return SearchResult(
             query=parsed,
@@ -271,6 +274,10 @@ class SearchEngine:
 
     def stats(self) -> IndexStats:
         return self.store.stats()
+
+    def version(self) -> str | None:
+        """Changes whenever the index readers see changes: the key for caching results."""
+        return self.store.version()
 
     def facets(self, filters: Filters | None = None) -> dict[str, dict[str, int]]:
         return self.store.facets(filters or Filters())

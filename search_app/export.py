@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from search_app.__main__ import hit_record
 from search_app.engine import Hit
+from search_app.records import hit_record
 
 # (record key, column header), in column order.
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -7,6 +7,7 @@ tests that need ``SEARCH_INDEX_DIR`` set it with ``monkeypatch``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from search_app.highlight import highlight
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+# The team's shared data (corpus, judged queries): beside the repository, or where SHARED_DIR says.
+SHARED = Path(os.environ.get("SHARED_DIR") or ROOT.parent / "shared")
 
 
 def build_index(sources: list[Path], index_dir: Path) -> Path:
@@ -29,7 +32,7 @@ def build_index(sources: list[Path], index_dir: Path) -> Path:
     settings = Settings(store="embedded", index_dir=index_dir)
     store = store_from(settings)
     try:
-        summary = reindex(sources, store, embedder_from(settings), cache_from(settings, store))
+        summary = reindex(sources, store, embedder_from(settings), cache_from(settings))
     finally:
         store.close()
     assert summary.ok and summary.indexed, f"indexing failed: {summary.failed}"

@@ -352,6 +352,30 @@ class StoreContract:
         assert store.stats().chunks == len(all_chunks()) - 3
         assert "海宁市" not in store.facets(NO_FILTERS)["county"]
 
+    def test_version_changes_with_every_visible_change(self, store: Store) -> None:
+        assert store.version() is None
+        publish(store)
+        seen = [store.version()]
+        assert seen[0] is not None and store.version() == seen[0]  # stable while nothing changes
+        report, chunks = build_report("r5", ZJ_HAINING, ((OTHER, "开展行政复议规范化建设。"),), 13)
+        store.replace_report(report, chunks)
+        seen.append(store.version())
+        store.remove_report("r5")
+        seen.append(store.version())
+        publish(store)
+        seen.append(store.version())
+        assert None not in seen and len(set(seen)) == len(seen), seen
+
+    def test_drop_leaves_an_empty_usable_store(self, store: Store) -> None:
+        publish(store)
+        store.drop()
+        assert store.version() is None
+        assert (store.stats().reports, store.stats().chunks) == (0, 0)
+        with pytest.raises(IndexEmptyError):
+            store.lexical(QUERY, NO_FILTERS, 5)
+        publish(store)
+        assert store.stats().chunks == len(all_chunks())
+
     def test_second_generation_replaces_the_first(self, store: Store) -> None:
         publish(store)
         first = store.stats().generation

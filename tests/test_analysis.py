@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
+from examples import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opencc import OpenCC
@@ -30,7 +31,7 @@ from indexer.analysis import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_HANT = ROOT / "seeds" / "001_8983b31abeb2f5d4.txt"
-CORPUS_HANT = ROOT.parent / "shared" / "corpus" / "laws-hant"
+CORPUS_HANT = SHARED / "corpus" / "laws-hant"
 
 # Sentences of the Traditional seed and their Simplified twins as a mainland report would write them.
 TWINS = [
@@ -237,7 +238,7 @@ def test_import_loads_nothing_and_the_global_jieba_is_untouched() -> None:
 
 # --- properties -----------------------------------------------------------------------------------------
 
-_EXAMPLES = int(os.environ.get("ANALYSIS_EXAMPLES", "300"))  # raise for a deeper search
+_EXAMPLES = examples(300)
 _PHRASE_KEYS = sorted(load_opencc_dictionary("TSPhrases.txt"))
 _ALPHABET = (
     "法治政府建設調解乾隆於畫徵覆藉瞭著作顯薴苧着的了和"
@@ -273,7 +274,7 @@ def test_plain_converter_matches_opencc_exactly(text: str) -> None:
     assert _plain().convert(text) == _opencc().convert(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet="甲乙丙丁子丑，", max_size=20))
 def test_offsets_stay_consistent_with_length_changing_phrases(text: str) -> None:
     conv = ScriptConverter({"子": "孑"}, {"甲乙": "丙丁戊", "乙丙丁": "戊", "丑子": "寅"})
@@ -293,6 +294,7 @@ def _plain() -> ScriptConverter:
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data
 def test_fast_conversion_equals_opencc_on_the_whole_traditional_corpus() -> None:
     if not CORPUS_HANT.is_dir():
         pytest.skip(f"corpus not found at {CORPUS_HANT}")

@@ -1,10 +1,10 @@
-"""Section categories from heading and text cues (indexer.categories)."""
+"""Section categories from heading and text cues (indexer.ingest.categories)."""
 
 from __future__ import annotations
 
 import pytest
 
-from indexer.categories import classify, text_cue
+from indexer.ingest.categories import classify, text_cue
 from indexer.models import OTHER, PLANS, PRINCIPAL_DUTY, PROBLEMS, RESULTS
 
 

@@ -1,12 +1,12 @@
-"""Chunks follow sections, keep headings with their bodies and cut at sentence ends (indexer.chunking)."""
+"""Chunks follow sections, keep headings with their bodies and cut at sentence ends (ingest.chunking)."""
 
 from __future__ import annotations
 
 import pytest
 
-from indexer.chunking import chunk_report, sentence_spans
+from indexer.ingest.chunking import chunk_report, sentence_spans
+from indexer.ingest.sections import own_end, parse_sections
 from indexer.models import Report, ReportMeta
-from indexer.sections import own_end, parse_sections
 
 SENTENCE_END = "。！？；!?;”’）)"
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from examples import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.cleaning import clean_text
+from indexer.ingest.cleaning import clean_text
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -267,7 +268,7 @@ FRAGMENTS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=12), max_size=80))
 def test_idempotent_and_adds_no_characters(parts: list[str]) -> None:
     text = "\n".join(parts)

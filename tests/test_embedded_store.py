@@ -121,7 +121,7 @@ def test_killed_writer_leaves_the_published_generation_whole(tmp_path: Path) -> 
     assert child.stdout.readline().strip() == "flushed"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    rows = chunk_rows_by_generation(store.cache_path)
+    rows = chunk_rows_by_generation(store.database_path)
     assert rows[dead_generation] >= 2000, "the child should have died with rows written"
 
     for reader in (store, EmbeddedStore(tmp_path)):
@@ -130,7 +130,7 @@ def test_killed_writer_leaves_the_published_generation_whole(tmp_path: Path) -> 
         assert len(reader.lexical(["common"], NO_FILTERS, 10_000)) == count
 
     store.new_generation(EMBEDDER, DIM).abort()  # starting a writer removes the dead one's rows
-    assert dead_generation not in chunk_rows_by_generation(store.cache_path)
+    assert dead_generation not in chunk_rows_by_generation(store.database_path)
     assert not (tmp_path / "writers" / f"{dead_generation}.lock").exists()
     assert store.stats().chunks == count
 
@@ -143,15 +143,15 @@ def test_live_writer_is_not_cleaned_up_by_another(tmp_path: Path) -> None:
     second.new_generation(EMBEDDER, DIM).abort()
     slow.publish()
     assert second.stats().chunks == 2500
-    assert list(chunk_rows_by_generation(first.cache_path)) == [slow.generation]
+    assert list(chunk_rows_by_generation(first.database_path)) == [slow.generation]
 
 
 def test_publish_removes_older_generations_rows(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
     publish_synthetic(store, "a", 2, 10)
     publish_synthetic(store, "b", 1, 10)
-    assert list(chunk_rows_by_generation(store.cache_path)) == [store.stats().generation]
-    with sqlite3.connect(store.cache_path) as conn:
+    assert list(chunk_rows_by_generation(store.database_path)) == [store.stats().generation]
+    with sqlite3.connect(store.database_path) as conn:
         assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == 10
         assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
 

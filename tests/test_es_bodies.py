@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from examples import examples
 from hostile import SYNTAX_QUERIES, hostile_queries
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -342,7 +343,7 @@ def _all_bodies(text: str) -> list[dict[str, Any]]:
     ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(hostile_queries())
 def test_hostile_text_never_changes_a_body_structure(text: str) -> None:
     reference = _all_bodies("x")

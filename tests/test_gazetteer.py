@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.gazetteer import (
+from indexer.ingest.gazetteer import (
     COUNTY,
     PREFECTURE,
     PROVINCE,

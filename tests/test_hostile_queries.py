@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 import pytest
+from examples import examples
 from hostile import SYNTAX_QUERIES, hostile_queries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,13 +76,13 @@ def test_long_query_is_cut_with_a_notice():
     assert "查询过长，已截取前 200 个字符" in q.notices
 
 
-@settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(2_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_queries())
 def test_generated_queries_parse(raw):
     check_parsed(raw)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_queries(), st.integers(min_value=1, max_value=400))
 def test_generated_queries_parse_under_any_limit_and_highlight(raw, max_chars):
     check_parsed(raw, max_chars=max_chars)

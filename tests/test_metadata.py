@@ -7,10 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from examples import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.metadata import extract_meta
+from indexer.ingest.metadata import extract_meta
 from indexer.models import ReportMeta
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -198,7 +199,7 @@ def test_non_text_input_is_a_clear_error() -> None:
 
 def test_import_reads_no_gazetteer() -> None:
     code = (
-        "import indexer.metadata, indexer.gazetteer as g; "
+        "import indexer.ingest.metadata, indexer.ingest.gazetteer as g; "
         "assert g.default_gazetteer.cache_info().currsize == 0; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -223,7 +224,7 @@ _PUNCT = ("报告", "。", "：", "\n", "\n\n", " ")
 _PIECES = st.sampled_from((*_WORDS, *_DATES, *_PUNCT))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(_PIECES | st.text(max_size=5), max_size=30).map("".join))
 def test_any_text_gives_well_formed_metadata(text: str) -> None:
     meta = extract_meta(text)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,6 @@ from indexer.pipeline import reindex, update
 from indexer.settings import Settings
 from indexer.stores.embedded import EmbeddedStore
 from indexer.wiring import cache_from, embedder_from
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "work-reports" / "national"
 
 
 @pytest.fixture
@@ -49,14 +48,14 @@ def test_update_changes_only_the_edited_report_and_reuses_the_cache(index_copy: 
     shutil.copytree(SEEDS, seeds)
     store = EmbeddedStore(index_copy)
     settings = Settings(index_dir=index_copy)
-    reindex([seeds], store, embedder_from(settings), cache_from(settings, store))
+    reindex([seeds], store, embedder_from(settings), cache_from(settings))
     before = _chunk_ids(store)
 
     edited = seeds / "004_7b2fcb987ce759c1.txt"
     edited.write_text(
         edited.read_text(encoding="utf-8") + "\n我乡将继续深化法治乡村建设。\n", encoding="utf-8"
     )
-    summary = update([seeds], store, embedder_from(settings), cache_from(settings, store))
+    summary = update([seeds], store, embedder_from(settings), cache_from(settings))
 
     assert summary.ok
     assert [Path(s).name for s in summary.indexed] == [edited.name]
@@ -77,10 +76,10 @@ def test_update_drops_a_vanished_report_and_keeps_an_unreadable_one(index_copy: 
     shutil.copytree(SEEDS, seeds)
     store = EmbeddedStore(index_copy)
     settings = Settings(index_dir=index_copy)
-    reindex([seeds], store, embedder_from(settings), cache_from(settings, store))
+    reindex([seeds], store, embedder_from(settings), cache_from(settings))
     (seeds / "000_c075aef1fe53fa61.txt").unlink()
     (seeds / "003_42e9c3cac95679af.txt").write_bytes(b"")  # unreadable now: keep what is indexed
-    summary = update([seeds], store, embedder_from(settings), cache_from(settings, store))
+    summary = update([seeds], store, embedder_from(settings), cache_from(settings))
     assert [Path(s).name for s in summary.removed] == ["000_c075aef1fe53fa61.txt"]
     assert [Path(s).name for s, _ in summary.failed] == ["003_42e9c3cac95679af.txt"]
     assert not summary.ok
@@ -92,7 +91,7 @@ def test_update_drops_a_vanished_report_and_keeps_an_unreadable_one(index_copy: 
 def test_reindex_of_unchanged_text_embeds_nothing(index_copy: Path) -> None:
     store = EmbeddedStore(index_copy)
     settings = Settings(index_dir=index_copy)
-    summary = reindex([SEEDS], store, embedder_from(settings), EmbeddingCache(store.cache_path))
+    summary = reindex([SEEDS], store, embedder_from(settings), EmbeddingCache(store.database_path))
     assert summary.ok and summary.embedded == 0 and summary.cache_hits == summary.chunks > 0
     store.close()
 
@@ -105,7 +104,7 @@ def test_a_bad_file_fails_alone_and_the_batch_goes_on(index_copy: Path, tmp_path
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
     store = EmbeddedStore(index_copy)
     settings = Settings(index_dir=index_copy)
-    summary = reindex([folder], store, embedder_from(settings), cache_from(settings, store))
+    summary = reindex([folder], store, embedder_from(settings), cache_from(settings))
     assert [Path(s).name for s in summary.indexed] == ["002_480e55da089d3041.txt"]
     assert sorted(Path(s).name for s, _ in summary.failed) == ["binary.txt", "empty.txt"]
     assert all(reason for _, reason in summary.failed)
@@ -113,8 +112,8 @@ def test_a_bad_file_fails_alone_and_the_batch_goes_on(index_copy: Path, tmp_path
     store.close()
 
 
-def _cli(*args: str, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _cli(*args: str, env_extra: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "indexer", *args],
         cwd=ROOT,
@@ -126,6 +125,15 @@ def _cli(*args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` s (a bound, not an expected duration)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(0.05)
+
+
 def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
     index_copy: Path, tmp_path: Path
 ) -> None:
@@ -133,15 +141,22 @@ def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
     stats = before.stats()
     answer = [h.chunk_id for h in before.lexical(["枫桥经验"], _only_all(), 10)]
     before.close()
-    # New text (not in the embedding cache) keeps the indexer busy embedding when it is killed.
-    batch = tmp_path / "batch"
-    batch.mkdir()
-    for path in sorted(CORPUS.glob("*.txt"))[:6] if CORPUS.exists() else []:
-        shutil.copy(path, batch)
-    shutil.copytree(SEEDS, batch / "seeds")
-    proc = _cli("reindex", str(batch), "--index-dir", str(index_copy), "--quiet")
-    time.sleep(12)
-    assert proc.poll() is None, "the indexer finished before it could be killed"
+    # The blocking embedder holds the indexer inside embedding (parsed, not published) until killed.
+    marker = tmp_path / "embedding-started"
+    proc = _cli(
+        "reindex",
+        str(SEEDS),
+        "--index-dir",
+        str(index_copy),
+        "--quiet",
+        env_extra={
+            "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
+            "BLOCKING_EMBEDDER_MARKER": str(marker),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        },
+    )
+    _wait_for(lambda: marker.exists() or proc.poll() is not None, timeout=120)
+    assert proc.poll() is None, f"the indexer exited ({proc.returncode}) before it reached embedding"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
 
@@ -182,7 +197,7 @@ def test_update_with_another_embedder_is_refused_before_any_work(index_copy: Pat
     settings = Settings(index_dir=index_copy)
     other = load_embedder(f"sentence-transformers:{_minilm_path()}")
     with pytest.raises(EmbedderMismatchError, match="reindex"):
-        update([SEEDS], store, other, cache_from(settings, store))
+        update([SEEDS], store, other, cache_from(settings))
     assert store.stats().embedder_id == embedder_from(settings).id
     store.close()
 

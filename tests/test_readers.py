@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import readers
-from indexer.readers import RawDocument, ReadError, decode_text, iter_documents, read_document
+from indexer.ingest import readers
+from indexer.ingest.readers import RawDocument, ReadError, decode_text, iter_documents, read_document
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SIMPLIFIED = (SEEDS / "000_c075aef1fe53fa61.txt").read_text(encoding="utf-8")

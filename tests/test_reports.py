@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from indexer.__main__ import main
-from indexer.chunking import chunk_report
+from indexer.ingest.chunking import chunk_report
+from indexer.ingest.readers import RawDocument, ReadError
+from indexer.ingest.reports import load_report, parse_report, report_id
+from indexer.ingest.sections import own_end
 from indexer.models import OTHER, PLANS, PRINCIPAL_DUTY, PROBLEMS, RESULTS, Report
-from indexer.readers import RawDocument, ReadError
-from indexer.reports import load_report, parse_report, report_id
-from indexer.sections import own_end
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 _HAS_WORD = re.compile(r"[^\W_]")

@@ -1,14 +1,15 @@
-"""Section tree (indexer.sections) and heading markers (indexer.headings) on small literal texts."""
+"""Section tree (ingest.sections) and heading markers (ingest.headings) on small literal texts."""
 
 from __future__ import annotations
 
 import pytest
+from examples import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.headings import cn_number, find_points, match_marker
+from indexer.ingest.headings import cn_number, find_points, match_marker
+from indexer.ingest.sections import own_end, parse_sections
 from indexer.models import OTHER, PLANS, PROBLEMS, RESULTS
-from indexer.sections import own_end, parse_sections
 
 
 def outline(text: str) -> list[tuple[int, str, str]]:
@@ -185,7 +186,7 @@ def test_empty_text() -> None:
     assert parse_sections("") == [] and parse_sections("\n \n") == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.sampled_from(

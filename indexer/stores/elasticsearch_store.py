@@ -391,6 +391,7 @@ class ElasticsearchStore:
                     index=report_index, query={"ids": {"values": stale}}, conflicts="proceed", refresh=True
                 )
             es.indices.refresh(index=f"{chunk_index},{report_index}")
+        self._bump_version(chunk_index)
 
     def _delete_report_docs(self, chunk_index: str, report_index: str, report_ids: list[str]) -> None:
         es = self._es()
@@ -409,6 +410,7 @@ class ElasticsearchStore:
             return
         with self._errors("remove a report"):
             self._delete_report_docs(chunk_index, report_index, [report_id])
+        self._bump_version(chunk_index)
 
     def report_sources(self) -> dict[str, str]:
         _, report_index = self._live()
@@ -510,6 +512,20 @@ class ElasticsearchStore:
             size_bytes=int(size) if size is not None else None,
             extra={"url": self.url, "alias": self.alias, "reports_index": report_index},
         )
+
+    def version(self) -> str | None:
+        try:
+            chunk_index, _ = self._live()
+        except IndexEmptyError:
+            return None
+        return f"{chunk_index}:{self._meta(chunk_index).get('content_version', 0)}"
+
+    def _bump_version(self, chunk_index: str) -> None:
+        """Count a change to the published generation in its ``_meta`` (``version()`` reads it)."""
+        meta = self._meta(chunk_index)
+        meta["content_version"] = int(meta.get("content_version", 0)) + 1
+        with self._errors("record the index version"):
+            self._es().indices.put_mapping(index=chunk_index, meta=meta)
 
     def embedder_id(self) -> str | None:
         try:

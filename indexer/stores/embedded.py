@@ -2,7 +2,7 @@
 
 Readers check the ``current`` row's (generation, version) once per query and swap in a freshly built
 snapshot when another writer, store object or process has changed it. The embedding cache of the indexing
-pipeline lives in the same database file (``cache_path``).
+pipeline lives in the same database file (``database_path``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class EmbeddedStore:
         self._snapshot: Snapshot | None = None
 
     @property
-    def cache_path(self) -> Path:
+    def database_path(self) -> Path:
         """The SQLite file, shared with the embedding cache (table ``embedding_cache``)."""
         return self.path / db.DB_FILE
 
@@ -215,6 +215,15 @@ class EmbeddedStore:
             size_bytes=size,
             extra={"path": str(self.path), "version": str(version)},
         )
+
+    def version(self) -> str | None:
+        generation, version = self._pointer()
+        return None if generation is None else f"{generation}:{version}"
+
+    def drop(self) -> None:
+        with self._pool.connection() as conn:
+            db.clear(conn)
+        self._snapshot = None
 
     def embedder_id(self) -> str | None:
         with self._pool.connection() as conn:

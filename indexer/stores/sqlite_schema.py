@@ -117,6 +117,15 @@ def delete_generation_rows(conn: sqlite3.Connection, generation: str) -> None:
     conn.execute("DELETE FROM generations WHERE id = ?", (generation,))
 
 
+def clear(conn: sqlite3.Connection) -> None:
+    """Delete every generation, published or not; the embedding cache (its own table) stays."""
+    conn.execute("BEGIN IMMEDIATE")
+    for table in ("vectors", "chunks", "reports", "generations"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE current SET generation = NULL, version = version + 1")
+    conn.execute("COMMIT")
+
+
 def report_row(generation: str, report: Report) -> tuple:
     sections = json.dumps([asdict(s) for s in report.sections], ensure_ascii=False)
     meta = json.dumps(asdict(report.meta), ensure_ascii=False)

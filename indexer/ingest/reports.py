@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from indexer.cleaning import clean_text
-from indexer.metadata import extract_meta
+from indexer.ingest.cleaning import clean_text
+from indexer.ingest.metadata import extract_meta
+from indexer.ingest.readers import RawDocument, ReadError, read_document
+from indexer.ingest.sections import parse_sections
 from indexer.models import Report
-from indexer.readers import RawDocument, ReadError, read_document
-from indexer.sections import parse_sections
 
 __all__ = ["load_report", "parse_report", "report_id"]
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.analysis import fold_with_offsets
-from indexer.gazetteer import COUNTY, PREFECTURE, PROVINCE, Division, Gazetteer, default_gazetteer
+from indexer.ingest.gazetteer import COUNTY, PREFECTURE, PROVINCE, Division, Gazetteer, default_gazetteer
 from indexer.models import ReportMeta
 
 __all__ = ["extract_meta"]

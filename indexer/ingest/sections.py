@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.analysis import fold
-from indexer.categories import classify, text_cue
-from indexer.headings import LAW_SCHEMES, Marker, find_points, match_marker, split_heading
+from indexer.ingest.categories import classify, text_cue
+from indexer.ingest.headings import LAW_SCHEMES, Marker, find_points, match_marker, split_heading
 from indexer.models import OTHER, PLANS, PROBLEMS, RESULTS, Section
 
 __all__ = ["own_end", "parse_sections"]

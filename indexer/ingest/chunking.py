@@ -13,8 +13,8 @@ import math
 import re
 from collections.abc import Iterator
 
+from indexer.ingest.sections import own_end
 from indexer.models import Chunk, Report, Section
-from indexer.sections import own_end
 
 __all__ = ["chunk_report", "sentence_spans"]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.analysis import analyze, fold, tokenize
+from indexer.calibration import Calibrator
 from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
@@ -114,6 +115,7 @@ def reindex(
     started = time.perf_counter()
     summary = IndexSummary()
     writer = store.new_generation(embedder.id, embedder.dim)
+    calibrator = Calibrator(embedder)
     seen: dict[str, str] = {}
     try:
         for report in _parsed_reports(paths, summary, progress):
@@ -123,8 +125,10 @@ def reindex(
             seen[report.id] = report.source
             indexed = _index_chunks(report, embedder, cache, summary, progress)
             writer.add(report, indexed)
+            calibrator.observe(item.vector for item in indexed)
             summary.indexed.append(report.source)
             summary.chunks += len(indexed)
+        writer.set_calibration(calibrator.result().to_dict())
         writer.publish()
     except BaseException:
         writer.abort()

@@ -11,8 +11,8 @@ from pathlib import Path
 from indexer.models import CATEGORIES
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import Filters, IndexEmptyError, StoreError
-from search_app.engine import Hit, Mode, SearchEngine
-from search_app.evaluation import MODES, EvalHit, evaluate, format_table, load_queries
+from search_app.engine import Mode, SearchEngine, SearchResult
+from search_app.evaluation import MODES, SPLITS, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
 from search_app.highlight import plain_marks
 from search_app.records import hit_record
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="nDCG@10, Recall@10 and MRR per mode and query kind")
     ev.add_argument("queries", type=Path, nargs="+", metavar="QUERIES.jsonl")
     ev.add_argument("--modes", default=",".join(MODES))
+    ev.add_argument(
+        "--split", choices=["all", *SPLITS], default="all", help="only queries of this split (default: all)"
+    )
     ev.add_argument("--json", action="store_true")
     _add_common(ev)
     return parser
@@ -63,19 +66,22 @@ def _engine(args: argparse.Namespace) -> SearchEngine:
     )
 
 
-def _print_table(query: str, hits: Sequence[Hit], notices: Sequence[str], out=sys.stdout) -> None:
-    print(f"== {query}", file=out)
-    for notice in notices:
+def _print_table(query: str, result: SearchResult, out=sys.stdout) -> None:
+    print(
+        f"== {query}: {result.total} results "
+        f"({result.lexical_total} contain the words, {result.semantic_total} match the meaning only)",
+        file=out,
+    )
+    for notice in result.notices:
         print(f"   ({notice})", file=out)
-    if not hits:
+    if not result.hits:
         print("   no results", file=out)
-    for n, hit in enumerate(hits, 1):
+    for n, hit in enumerate(result.hits, 1):
         meta = hit.chunk.meta
         place = " · ".join(str(x) for x in (meta.township, meta.county, meta.year) if x)
         ranks = " ".join(f"{k}#{v}" for k, v in hit.ranks.items())
-        print(
-            f"{n:>3}. {meta.title}  [{place}]  {hit.chunk.category}  score={hit.score:.4f} {ranks}", file=out
-        )
+        head = f"{n:>3}. {meta.title}  [{place}]  {hit.chunk.category}  {hit.match}"
+        print(f"{head}  score={hit.score:.4f} {ranks}", file=out)
         print(f"     {hit.chunk.section_path}", file=out)
         text = plain_marks(hit.chunk.text, hit.spans).replace("\n", " ")
         print(f"     {text[:240]}{'…' if len(text) > 240 else ''}", file=out)
@@ -105,7 +111,13 @@ def run_search(args: argparse.Namespace) -> int:
             per_report=args.per_report,
         )
         if args.json:
-            record = {"query": query, "hits": [hit_record(h) for h in result.hits]}
+            record = {
+                "query": query,
+                "total": result.total,
+                "lexical_total": result.lexical_total,
+                "semantic_total": result.semantic_total,
+                "hits": [hit_record(h) for h in result.hits],
+            }
             if result.message or result.notices:
                 record["notices"] = [*([result.message] if result.message else []), *result.notices]
             print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -113,7 +125,7 @@ def run_search(args: argparse.Namespace) -> int:
             print(f"== {query!r}: {result.message}")
             status = status or 1
         else:
-            _print_table(query, result.hits, result.notices)
+            _print_table(query, result)
     return status
 
 
@@ -122,23 +134,32 @@ def run_evaluate(args: argparse.Namespace) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     def search(query: str, mode: str) -> list[EvalHit]:
-        hits = engine.search(query, mode=mode, top_k=10).hits
+        """The page's first ten, then the rest of the result set (all of it, as an export holds)."""
+        first = engine.search(query, mode=mode, top_k=10)
+        hits = list(first.hits)
+        if first.total > len(hits):
+            hits += engine.search(query, mode=mode, top_k=first.total - len(hits), offset=len(hits)).hits
         return [EvalHit(h.chunk.meta.source, h.chunk.text) for h in hits]
 
     for path in args.queries:
-        table = evaluate(load_queries(path), search, modes)
+        queries = [q for q in load_queries(path) if args.split == "all" or q.split == args.split]
+        if not queries:
+            print(f"# {path}: no queries in split {args.split!r}")
+            continue
+        table = evaluate(queries, search, modes)
         if args.json:
             print(
                 json.dumps(
                     {
                         "queries": str(path),
+                        "split": args.split,
                         "scores": {m: {k: vars(s) for k, s in per.items()} for m, per in table.items()},
                     },
                     ensure_ascii=False,
                 )
             )
         else:
-            print(f"# {path}")
+            print(f"# {path}" + ("" if args.split == "all" else f" ({args.split} part)"))
             print(format_table(table))
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,7 +30,6 @@ log = logging.getLogger("search_app.app")
 T = TypeVar("T")
 
 TITLE = "法治政府建设报告检索"
-EXPORT_LIMIT = 200  # hits in a CSV / Excel export
 SIMILAR_COUNT = 5
 COMPARE_MAX = 24  # reports shown side by side
 COMPARE_PER_ROW = 4
@@ -175,11 +175,14 @@ def _facet_select(label: str, key: str, values: Sequence[str], counts: dict[str,
 
 
 def _sidebar_filters(
-    index_facets: dict[str, dict[str, int]], counts: dict[str, dict[str, int]], years: tuple[int, int] | None
+    index_facets: dict[str, dict[str, int]],
+    counts: dict[str, dict[str, int]],
+    years: tuple[int, int] | None,
+    searched: bool,
 ) -> None:
     bar = st.sidebar
     bar.header("筛选")
-    bar.caption("括号内为符合条件的段落数")
+    bar.caption("括号内为当前检索结果中的段落数" if searched else "括号内为符合条件的段落数")
     if years:
         bar.slider("年份", min_value=years[0], max_value=years[1], key=K_YEARS, on_change=_new_search)
     with bar:
@@ -251,14 +254,20 @@ def _results(engine: SearchEngine, state: ps.PageState, result: SearchResult) ->
         st.info(result.message)
         return
     if not result.hits:
-        st.warning("没有找到相关段落：可换用其他说法、切换到“语义”检索，或放宽左侧筛选条件。")
+        st.warning(
+            f"**{_md(render.no_result_message(state.query))}**\n\n可换用其他说法，或放宽左侧筛选条件。"
+        )
+        _suggestions(result)
         return
     pages = max(1, -(-result.total // ps.PAGE_SIZE))
     head, csv_col, xlsx_col = st.columns([6, 1, 1])
+    counts = render.count_line(result.total, result.lexical_total, result.semantic_total)
     head.markdown(
-        f"共 **{result.total}** 条结果 · 第 {state.page}/{pages} 页 · 用时 {result.took_ms:.0f} 毫秒"
+        f'<span class="fz-count">{_md(counts)}</span> · 第 {state.page}/{pages} 页 · '
+        f"用时 {result.took_ms:.0f} 毫秒",
+        unsafe_allow_html=True,
     )
-    _export_buttons(engine, state, csv_col, xlsx_col)
+    _export_buttons(engine, state, result, csv_col, xlsx_col)
     query = result.query
     terms, phrases = (query.tokens, query.phrases) if query else ((), ())
     for rank, hit in enumerate(result.hits, state.offset + 1):
@@ -271,28 +280,60 @@ def _results(engine: SearchEngine, state: ps.PageState, result: SearchResult) ->
         )
 
 
-def _export_buttons(engine: SearchEngine, state: ps.PageState, csv_col, xlsx_col) -> None:
-    def hits() -> list[Hit]:
-        return _search(engine, state, EXPORT_LIMIT, 0).hits
+def _suggestions(result: SearchResult) -> None:
+    """Passages sharing some of the query's words, shown apart: not results, not counted or exported."""
+    if not result.suggestions:
+        return
+    st.markdown('<div class="fz-maybe"></div>', unsafe_allow_html=True)
+    st.markdown("**可能相关**（含部分检索词，不计入结果）")
+    for hit in result.suggestions:
+        st.markdown(render.compact_card(hit), unsafe_allow_html=True)
+
+
+def _export_info(state: ps.PageState, result: SearchResult) -> export.ExportInfo:
+    return export.ExportInfo(
+        query=state.query,
+        filters=render.filters_line(state.filters),
+        mode=render.MODE_LABELS.get(state.mode, state.mode),
+        total=result.total,
+        lexical_total=result.lexical_total,
+        semantic_total=result.semantic_total,
+        exported_at=datetime.now(),
+    )
+
+
+def _export_buttons(
+    engine: SearchEngine, state: ps.PageState, result: SearchResult, csv_col, xlsx_col
+) -> None:
+    """Both exports hold the whole result set the page counts (built only when a button is pressed)."""
+
+    def everything() -> tuple[list[Hit], export.ExportInfo]:
+        full = _search(engine, state, max(result.total, 1), 0)
+        return full.hits, _export_info(state, full)
 
     csv_col.download_button(
         "导出 CSV",
-        data=lambda: export.to_csv(hits()),
+        data=lambda: export.to_csv(*everything()),
         file_name=export.file_name(state.query, "csv"),
         mime=export.CSV_MIME,
         key="export_csv",
         on_click="ignore",
-        help=f"导出前 {EXPORT_LIMIT} 条结果",
+        help=f"导出全部 {result.total} 段结果",
     )
     xlsx_col.download_button(
         "导出 Excel",
-        data=lambda: export.to_xlsx(hits(), state.query),
+        data=lambda: _xlsx(everything(), state.query),
         file_name=export.file_name(state.query, "xlsx"),
         mime=export.XLSX_MIME,
         key="export_xlsx",
         on_click="ignore",
-        help=f"导出前 {EXPORT_LIMIT} 条结果",
+        help=f"导出全部 {result.total} 段结果",
     )
+
+
+def _xlsx(found: tuple[list[Hit], export.ExportInfo], query: str) -> bytes:
+    hits, info = found
+    return export.to_xlsx(hits, query, info)
 
 
 def _card(
@@ -426,7 +467,7 @@ def _page(engine: SearchEngine) -> None:
         state = _current_state(years)
         result = _page_result(engine, state, engine.version())
     counts = result.facets if result is not None and result.facets else engine.facets(state.filters)
-    _sidebar_filters(index_facets, counts, years)
+    _sidebar_filters(index_facets, counts, years, searched=result is not None and not result.message)
     st.query_params.from_dict(ps.encode(state))
     search_tab, compare_tab = st.tabs(["检索", "对比"])
     with search_tab:

@@ -35,23 +35,28 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def chinese_terms(query: str) -> list[str]:
-    """Chinese glossary terms for the English words of ``query`` (empty when it has none)."""
+def glossary_matches(query: str) -> list[tuple[str, ...]]:
+    """For each English phrase of ``query`` found in the glossary (longest first), its Chinese equivalents."""
     words = _WORD.findall(query.lower().replace("’", "'"))
     table = glossary()
-    terms: list[str] = []
+    matches: list[tuple[str, ...]] = []
     i = 0
     while i < len(words):
         for n in range(min(_MAX_PHRASE_WORDS, len(words) - i), 0, -1):
             phrase = tuple(words[i : i + n])
             found = table.get(phrase) or table.get((*phrase[:-1], _singular(phrase[-1])))
             if found:
-                terms.extend(found)
+                matches.append(found)
                 i += n
                 break
         else:
             i += 1
-    return terms
+    return matches
+
+
+def chinese_terms(query: str) -> list[str]:
+    """Chinese glossary terms for the English words of ``query`` (empty when it has none)."""
+    return [term for found in glossary_matches(query) for term in found]
 
 
 def expansion_tokens(query: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from indexer.analysis import fold
 from indexer.embedders.base import Embedder
 from indexer.models import Chunk, Report
 from indexer.stores.base import (
+    FACET_FIELDS,
     EmbedderMismatchError,
     Filters,
     IndexStats,
@@ -25,9 +26,12 @@ from indexer.stores.base import (
 from search_app.crosslingual import expansion_tokens
 from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank_fusion, weighted_fusion
 from search_app.highlight import highlight
+from search_app.matching import match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
+from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
+SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing matches
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
 CATEGORY_PROTOTYPES = {
@@ -63,6 +67,14 @@ class Mode(StrEnum):
     VECTOR = "vector"
 
 
+class MatchKind(StrEnum):
+    """Why a passage is a result: it has the query's words, it is close in meaning, or both."""
+
+    LEXICAL = "lexical"
+    SEMANTIC = "semantic"
+    BOTH = "both"
+
+
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
@@ -72,17 +84,42 @@ class Hit:
     fragment_html: str = ""  # escaped text with <mark>s, cut to a fragment
     html: str = ""  # the whole chunk, escaped, with <mark>s
     spans: tuple[tuple[int, int], ...] = ()  # marked spans in chunk.text
+    match: str = ""  # a MatchKind for search results; empty for suggestions and comparable practices
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """One page of a result set, with the size of the whole set.
+
+    ``total`` = ``lexical_total`` + ``semantic_total``: passages that match the words (exact count, whatever
+    the index size) plus passages that match only in meaning (similarity above the index's calibrated
+    threshold, among the ``candidate_depth`` nearest). ``suggestions`` are never counted, paged or exported.
+    """
+
     query: ParsedQuery | None
     hits: list[Hit]
-    total: int  # fused candidates available for paging
+    total: int  # passages in the result set
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
     message: str | None = None  # shown instead of results (e.g. empty query)
     took_ms: float = 0.0
+    lexical_total: int = 0  # results that contain the query's words (MatchKind LEXICAL or BOTH)
+    semantic_total: int = 0  # results that match in meaning only (MatchKind SEMANTIC)
+    suggestions: list[Hit] = field(default_factory=list)  # "可能相关" when nothing matches; uncounted
+    threshold: float | None = None  # the semantic threshold applied, when the mode uses vectors
+
+
+@dataclass
+class _ResultSet:
+    """What ``SearchEngine._result_set`` decided (internal)."""
+
+    lexical_filters: Filters
+    runs: dict[str, list[ScoredId]] = field(default_factory=dict)
+    kinds: dict[str, MatchKind] = field(default_factory=dict)  # every result → why it is one
+    lexical_total: int = 0
+    semantic_total: int = 0
+    threshold: float | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,6 +142,7 @@ class SearchEngine:
         self.store = store
         self.embedder = embedder
         self.config = config or EngineConfig()
+        self.threshold = SemanticThreshold(store, embedder)
 
     # -- checks --------------------------------------------------------------------------------------
     def _check_embedder(self) -> None:
@@ -116,23 +154,16 @@ class SearchEngine:
             )
 
     # -- retrieval -----------------------------------------------------------------------------------
-    def _runs(
-        self, parsed: ParsedQuery, mode: Mode, filters: Filters, depth: int
-    ) -> dict[str, list[ScoredId]]:
-        runs: dict[str, list[ScoredId]] = {}
-        tokens = lexical_tokens(parsed)
-        if mode in (Mode.HYBRID, Mode.BM25) and tokens:
-            runs["bm25"] = self.store.lexical(tokens, filters, depth)
-        if mode in (Mode.HYBRID, Mode.VECTOR):
-            self._check_embedder()
-            vector = self.embedder.embed_query(fold(parsed.text))
-            runs["vector"] = self.store.vector(vector, filters, depth)
-        return runs
+    def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
+        self._check_embedder()
+        return self.embedder.embed_query(fold(parsed.text))
 
     def _fuse(
         self, runs: dict[str, list[ScoredId]], fusion: FusionMethod, lexical_weight: float
     ) -> tuple[list[FusedHit], dict[str, Chunk]]:
         """The fused ranking, diversified per report, and the chunks it names (fetched once)."""
+        if not runs:
+            return [], {}
         if len(runs) == 1:
             ((name, run),) = runs.items()
             fused = single_run(name, run)
@@ -151,6 +182,7 @@ class SearchEngine:
         parsed: ParsedQuery | None,
         per_report: int | None = None,
         chunks: dict[str, Chunk] | None = None,
+        kinds: dict[str, MatchKind] | None = None,
     ) -> list[Hit]:
         if chunks is None:
             chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
@@ -176,9 +208,89 @@ class SearchEngine:
                     fragment_html=marked.fragment(self.config.fragment_chars),
                     html=marked.html,
                     spans=tuple(marked.spans),
+                    match=str(kinds.get(f.chunk_id, "")) if kinds else "",
                 )
             )
         return hits
+
+    def _result_set(self, parsed: ParsedQuery, mode: Mode, filters: Filters, depth: int) -> _ResultSet:
+        """The runs to rank with, each result's match kind, and the two counts of the result set.
+
+        Lexical results are the passages satisfying the query's ``MatchRule``, counted exactly by the
+        store. Meaning results come from the vector candidates (the ``candidate_depth`` nearest): a
+        candidate is one when its cosine clears the index's calibrated threshold (``indexer.calibration``:
+        it stands out from the query's background further than any passage did for an off-topic probe), or
+        when it is closer than the query's background *and* shares at least one content term with the query.
+        Exclusions and phrases are part of ``filters`` and so restrict both.
+        """
+        out = _ResultSet(lexical_filters=replace(filters, match=match_rule(parsed)))
+        if mode in (Mode.HYBRID, Mode.BM25):
+            tokens = lexical_tokens(parsed)
+            run = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
+            out.lexical_total = self.store.count(out.lexical_filters) if run else 0
+            out.runs["bm25"] = run
+            out.kinds.update((s.chunk_id, MatchKind.LEXICAL) for s in run)
+        if mode in (Mode.HYBRID, Mode.VECTOR):
+            vector = self._query_vector(parsed)
+            # A fixed depth, not the page's: the set (and its count) must not depend on which page is asked.
+            run = self.store.vector(vector, filters, self.config.candidate_depth)
+            out.runs["vector"] = run
+            close = self._close_in_meaning(parsed, vector, run, filters, out)
+            # Lexical membership of the close ones: known from the lexical run when that holds every lexical
+            # match; otherwise (a larger set, or vector mode) asked of the store.
+            unknown = [c for c in close if c not in out.kinds]
+            if not (mode is Mode.HYBRID and out.lexical_total <= len(out.runs["bm25"])) and unknown:
+                lexical = self.store.passing(unknown, out.lexical_filters)
+            else:
+                lexical = set()
+            if mode is Mode.VECTOR:
+                out.kinds = {}
+            for chunk_id in close:
+                both = chunk_id in out.kinds or chunk_id in lexical
+                out.kinds[chunk_id] = MatchKind.BOTH if both else MatchKind.SEMANTIC
+        out.semantic_total = sum(1 for k in out.kinds.values() if k is MatchKind.SEMANTIC)
+        if mode is Mode.VECTOR:
+            out.lexical_total = sum(1 for k in out.kinds.values() if k is MatchKind.BOTH)
+        return out
+
+    def _close_in_meaning(
+        self, parsed: ParsedQuery, vector: np.ndarray, run: list[ScoredId], filters: Filters, out: _ResultSet
+    ) -> list[str]:
+        """Vector candidates that match in meaning (see ``_result_set``), best first."""
+        calibration = self.threshold.calibration()
+        if calibration is None:
+            out.notices.append(NOT_CALIBRATED_NOTICE)
+            return []
+        if self._exclusion_hits_query(parsed):
+            return []  # what is close in meaning to the query is what the user excluded
+        background = calibration.background(vector)
+        out.threshold = calibration.threshold(parsed.text, vector)
+        near = [s.chunk_id for s in run if background <= s.score < out.threshold]
+        sharing = self.store.passing(near, replace(filters, match=partial_rule(parsed))) if near else set()
+        return [s.chunk_id for s in run if s.score >= out.threshold or s.chunk_id in sharing]
+
+    def _exclusion_hits_query(self, parsed: ParsedQuery) -> bool:
+        """An excluded string overlaps a query word (``-调解 人民调解``): meaning-only results would be
+        exactly the passages the user ruled out, so there are none."""
+        words = whole_words(parsed.tokens)
+        return any(x in w or w in x for x in parsed.excluded for w in words)
+
+    def _facets(
+        self, mode: Mode, lexical_filters: Filters, filters: Filters, kinds: dict[str, MatchKind]
+    ) -> dict[str, dict[str, int]]:
+        """Counts of the result set: the lexical matches (exact, from the store) plus the semantic-only
+        results, which by definition are not among them, so the two counts add up."""
+        semantic = [c for c, k in kinds.items() if k is MatchKind.SEMANTIC]
+        if mode is Mode.VECTOR:
+            return self.store.facets(filters, list(kinds))
+        counts = self.store.facets(lexical_filters)
+        if semantic:
+            extra = self.store.facets(filters, semantic)
+            for name in FACET_FIELDS:
+                merged = counts.setdefault(name, {})
+                for value, n in extra.get(name, {}).items():
+                    merged[value] = merged.get(value, 0) + n
+        return counts
 
     def search(
         self,
@@ -192,6 +304,7 @@ class SearchEngine:
         per_report: int | None = None,
         with_facets: bool = False,
     ) -> SearchResult:
+        """The result set of ``query`` (see ``SearchResult``), ranked, one page of it as hits."""
         started = time.perf_counter()
         mode, fusion = Mode(mode), FusionMethod(fusion)
         top_k, offset = max(1, int(top_k)), max(0, int(offset))
@@ -207,22 +320,38 @@ class SearchEngine:
         depth = max(self.config.candidate_depth, offset + top_k)
         if per_report is not None:
             depth *= 3  # grouping drops hits; fetch deeper so a page stays full
-        fused, chunks = self._fuse(self._runs(parsed, mode, filters, depth), fusion, lexical_weight)
+        found = self._result_set(parsed, mode, filters, depth)
+        kinds = found.kinds
+        fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
+        fused = [f for f in fused if f.chunk_id in kinds]
+        total = found.lexical_total + found.semantic_total
         if per_report is not None:
-            hits = self._hits(fused, parsed, per_report, chunks)
+            hits = self._hits(fused, parsed, per_report, chunks, kinds)
             total, hits = len(hits), hits[offset : offset + top_k]
         else:
-            total = len(fused)
-            hits = self._hits(fused[offset : offset + top_k], parsed, chunks=chunks)
-        facets = self.store.facets(filters, [f.chunk_id for f in fused]) if with_facets else {}
+            hits = self._hits(fused[offset : offset + top_k], parsed, chunks=chunks, kinds=kinds)
+        facets = self._facets(mode, found.lexical_filters, filters, kinds) if with_facets else {}
+        suggestions = self._suggestions(parsed, filters) if total == 0 else []
         return SearchResult(
             query=parsed,
             hits=hits,
             total=total,
             facets=facets,
-            notices=tuple(parsed.notices),
+            notices=(*parsed.notices, *found.notices),
             took_ms=(time.perf_counter() - started) * 1000,
+            lexical_total=found.lexical_total,
+            semantic_total=found.semantic_total,
+            suggestions=suggestions,
+            threshold=found.threshold,
         )
+
+    def _suggestions(self, parsed: ParsedQuery, filters: Filters) -> list[Hit]:
+        """When nothing matches: a few passages that share some of the query's words, best first."""
+        tokens = lexical_tokens(parsed)
+        if not tokens:
+            return []
+        run = self.store.lexical(tokens, filters, SUGGESTION_COUNT)
+        return self._hits(single_run("bm25", run), parsed)
 
     def _script_insensitive(self, filters: Filters) -> Filters:
         """Place names are stored as the report writes them (辰溪縣); a filter for 辰溪县 must match both."""

@@ -1,8 +1,15 @@
-"""Judged-query evaluation: nDCG@10, Recall@10 and MRR per search mode and per query kind.
+"""Judged-query evaluation: nDCG@10, Recall@10 and MRR per search mode and per query kind, and how honest the
+result sets are.
 
 Implements the scoring rule of the shared judged set: a hit answers a passage when the hit's text, converted
 to Simplified (OpenCC t2s) and stripped of whitespace, contains one of the passage's phrases (converted the
 same way), and the hit comes from the passage's sample report. Each passage counts once.
+
+Beyond the ranking of the first ten: ``R@all`` is the share of judged passages found anywhere among
+*all* the results the engine reports (micro-averaged over passages), and a query of kind ``no-answer`` (no
+``relevant`` list: nothing in the index answers it) counts towards ``zero``, the share of such queries
+that get no result at all. An optional ``"split"`` field (``tune`` / ``heldout``) lets figures be reported
+on the part that nothing was tuned on.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from opencc import OpenCC
 
 CUTOFF = 10
 MODES = ("hybrid", "bm25", "vector")
+NO_ANSWER = "no-answer"
+SPLITS = ("tune", "heldout")
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class JudgedQuery:
     query: str
     kind: str
     passages: tuple[Passage, ...]
+    split: str = ""  # "tune", "heldout" or unsplit
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,19 @@ class QueryScore:
     ndcg: float
     recall: float
     mrr: float
+
+
+@dataclass(frozen=True)
+class KindScore:
+    """Means over the queries of one kind (``ndcg``… are None for no-answer queries)."""
+
+    queries: int
+    ndcg: float | None
+    recall: float | None
+    mrr: float | None
+    recall_all: float | None  # judged passages among all reported results / judged passages
+    zero: float  # share of queries with no result at all
+    results: float  # mean number of reported results
 
 
 @lru_cache(maxsize=1)
@@ -65,8 +88,15 @@ def load_queries(path: Path) -> list[JudgedQuery]:
             continue
         try:
             row = json.loads(line)
-            passages = tuple(Passage(p["seed"], tuple(p["any_of"])) for p in row["relevant"])
-            queries.append(JudgedQuery(row["id"], row["query"], row.get("kind", "other"), passages))
+            kind = row.get("kind", "other")
+            relevant = row.get("relevant", []) if kind == NO_ANSWER else row["relevant"]
+            if kind == NO_ANSWER and relevant:
+                raise ValueError("a no-answer query has no relevant passages")
+            passages = tuple(Passage(p["seed"], tuple(p["any_of"])) for p in relevant)
+            split = row.get("split", "")
+            if split not in ("", *SPLITS):
+                raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+            queries.append(JudgedQuery(row["id"], row["query"], kind, passages, split))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a judged query ({exc})") from exc
     return queries
@@ -98,38 +128,77 @@ def score_query(query: JudgedQuery, hits: Sequence[EvalHit], cutoff: int = CUTOF
     )
 
 
-Searcher = Callable[[str, str], Sequence[EvalHit]]  # (query, mode) → ranked hits
+# (query, mode) → every reported result, ranked (the first ten are the ranking scored by nDCG@10)
+Searcher = Callable[[str, str], Sequence[EvalHit]]
+
+
+def answered(query: JudgedQuery, hits: Sequence[EvalHit]) -> int:
+    """How many of the query's judged passages are among ``hits``."""
+    found = 0
+    for passage in query.passages:
+        phrases = [normalise(x) for x in passage.phrases]
+        if any(
+            Path(h.source).name[:3] == passage.seed and any(x in normalise(h.text) for x in phrases)
+            for h in hits
+        ):
+            found += 1
+    return found
 
 
 def evaluate(
     queries: Iterable[JudgedQuery], search: Searcher, modes: Sequence[str] = MODES
-) -> dict[str, dict[str, QueryScore]]:
-    """Mean scores per mode, per kind (and ``all``)."""
-    table: dict[str, dict[str, QueryScore]] = {}
+) -> dict[str, dict[str, KindScore]]:
+    """Mean scores per mode, per kind (and ``all``, which leaves no-answer queries out of the ranking
+    figures but counts them in ``zero`` only when every query is one)."""
+    table: dict[str, dict[str, KindScore]] = {}
     queries = list(queries)
     for mode in modes:
-        by_kind: dict[str, list[QueryScore]] = defaultdict(list)
+        by_kind: dict[str, list[tuple[JudgedQuery, Sequence[EvalHit]]]] = defaultdict(list)
         for q in queries:
-            score = score_query(q, search(q.query, mode))
-            by_kind[q.kind].append(score)
-            by_kind["all"].append(score)
-        table[mode] = {kind: _mean(scores) for kind, scores in by_kind.items()}
+            hits = search(q.query, mode)
+            by_kind[q.kind].append((q, hits))
+            if q.kind != NO_ANSWER:
+                by_kind["all"].append((q, hits))
+        table[mode] = {kind: _kind_score(rows) for kind, rows in by_kind.items() if rows}
     return table
 
 
-def _mean(scores: Sequence[QueryScore]) -> QueryScore:
-    n = len(scores)
-    return QueryScore(
-        sum(s.ndcg for s in scores) / n, sum(s.recall for s in scores) / n, sum(s.mrr for s in scores) / n
+def _kind_score(rows: Sequence[tuple[JudgedQuery, Sequence[EvalHit]]]) -> KindScore:
+    n = len(rows)
+    zero = sum(1 for _, hits in rows if not hits) / n
+    results = sum(len(hits) for _, hits in rows) / n
+    judged = [(q, hits) for q, hits in rows if q.passages]
+    if not judged:
+        return KindScore(n, None, None, None, None, zero, results)
+    scores = [score_query(q, hits) for q, hits in judged]
+    passages = sum(len(q.passages) for q, _ in judged)
+    return KindScore(
+        queries=n,
+        ndcg=sum(s.ndcg for s in scores) / len(scores),
+        recall=sum(s.recall for s in scores) / len(scores),
+        mrr=sum(s.mrr for s in scores) / len(scores),
+        recall_all=sum(answered(q, hits) for q, hits in judged) / passages,
+        zero=zero,
+        results=results,
     )
 
 
-def format_table(table: dict[str, dict[str, QueryScore]]) -> str:
+def format_table(table: dict[str, dict[str, KindScore]]) -> str:
     kinds = sorted({k for per_mode in table.values() for k in per_mode}, key=lambda k: (k == "all", k))
-    lines = [f"{'mode':<8} {'kind':<14} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6}"]
+    lines = [
+        f"{'mode':<8} {'kind':<14} {'n':>3} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6} {'R@all':>6} "
+        f"{'zero':>5} {'results':>7}"
+    ]
     for mode, per_kind in table.items():
         for kind in kinds:
             if kind in per_kind:
                 s = per_kind[kind]
-                lines.append(f"{mode:<8} {kind:<14} {s.ndcg:8.3f} {s.recall:6.3f} {s.mrr:6.3f}")
+                lines.append(
+                    f"{mode:<8} {kind:<14} {s.queries:>3} {_f(s.ndcg, 8)} {_f(s.recall, 6)} {_f(s.mrr, 6)} "
+                    f"{_f(s.recall_all, 6)} {s.zero:5.2f} {s.results:7.1f}"
+                )
     return "\n".join(lines)
+
+
+def _f(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.3f}"

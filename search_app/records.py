@@ -17,6 +17,7 @@ def hit_record(hit: Hit) -> dict:
         "section": hit.chunk.section_path,
         "category": hit.chunk.category,
         "source": meta.source,
+        "match": hit.match,
         "score": round(hit.score, 6),
         "ranks": hit.ranks,
         "chunk_id": hit.chunk.id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from indexer.models import CATEGORIES, Report, ReportMeta
-from indexer.stores.base import EmbedderMismatchError, IndexEmptyError, IndexStats, StoreError
+from indexer.stores.base import EmbedderMismatchError, Filters, IndexEmptyError, IndexStats, StoreError
 from search_app.engine import Hit
 from search_app.highlight import highlight
 
@@ -26,6 +26,12 @@ FUSION_NOTES: dict[str, str] = {
     "weighted": "融合后得分 = 关键词权重 × 归一化关键词得分 + (1 − 关键词权重) × 归一化语义得分。",
 }
 RETRIEVER_LABELS: dict[str, str] = {"bm25": "关键词（BM25）", "vector": "语义（向量）"}
+MATCH_LABELS: dict[str, str] = {"lexical": "含检索词", "semantic": "语义相关", "both": "含检索词 · 语义相关"}
+MATCH_NOTES: dict[str, str] = {
+    "lexical": "段落含有检索词",
+    "semantic": "段落不含全部检索词，但与检索内容语义相近",
+    "both": "段落含有检索词，且与检索内容语义相近",
+}
 REINDEX_COMMAND = "python -m indexer reindex seeds"
 EMPTY_INDEX_MESSAGE = f"索引为空：请先运行 {REINDEX_COMMAND}"
 
@@ -44,6 +50,10 @@ background:#eef;color:#334;white-space:nowrap;}
 .fz-cat-0{background:#e6f4ea;color:#1e6b34;}.fz-cat-1{background:#fdecea;color:#a3261b;}
 .fz-cat-2{background:#e8f0fe;color:#1a4fa3;}.fz-cat-3{background:#fff4e5;color:#8a5200;}
 .fz-scroll{max-height:28rem;overflow-y:auto;}
+.fz-match{display:inline-block;font-size:.78rem;padding:0 .45rem;border-radius:.6rem;margin-left:.4rem;
+white-space:nowrap;border:1px solid #b7c4d8;color:#2b4a78;background:#f4f7fb;}
+.fz-match-semantic{border-style:dashed;color:#5b5b5b;background:#fafafa;}
+.fz-maybe{border-top:1px dashed rgba(49,51,63,.3);margin-top:1rem;padding-top:.5rem;}
 .fz-score{border-collapse:collapse;font-size:.88rem;}
 .fz-score td,.fz-score th{border:1px solid rgba(49,51,63,.15);padding:.15rem .6rem;text-align:left;}
 .fz-outline{font-size:.9rem;line-height:1.6;}
@@ -81,8 +91,46 @@ def marked_html(text: str, terms: Sequence[str] = (), phrases: Sequence[str] = (
     return inline(highlight(text, terms, phrases).html)
 
 
+def match_tag(match: str) -> str:
+    """Why a hit is a result, as a small label with its explanation on hover ("" for none)."""
+    if match not in MATCH_LABELS:
+        return ""
+    return (
+        f'<span class="fz-match fz-match-{match}" title="{text_html(MATCH_NOTES[match])}">'
+        f"{text_html(MATCH_LABELS[match])}</span>"
+    )
+
+
+def count_line(total: int, lexical: int, semantic: int) -> str:
+    """``共 17 段 · 含检索词 12 段 · 语义相关 5 段`` (plain text)."""
+    return f"共 {total} 段 · 含检索词 {lexical} 段 · 语义相关 {semantic} 段"
+
+
+def filters_line(filters: Filters) -> str:
+    """The filters in words: ``年份：2021–2023；区县：辰溪縣`` ("" when nothing restricts)."""
+    parts = []
+    if filters.year_min is not None or filters.year_max is not None:
+        low = filters.year_min if filters.year_min is not None else ""
+        high = filters.year_max if filters.year_max is not None else ""
+        parts.append(f"年份：{low}–{high}")
+    for label, values in (
+        ("省份", filters.provinces),
+        ("区县", filters.counties),
+        ("乡镇", filters.townships),
+        ("章节类别", filters.categories),
+    ):
+        if values:
+            parts.append(f"{label}：{'、'.join(values)}")
+    return "；".join(parts)
+
+
+def no_result_message(query: str) -> str:
+    """The plain statement that nothing matched (plain text)."""
+    return f"没有找到与“{query}”相关的段落"
+
+
 def result_card(hit: Hit, rank: int, terms: Sequence[str] = (), phrases: Sequence[str] = ()) -> str:
-    """One result: title, place, breadcrumb, category and the highlighted fragment.
+    """One result: title, place, breadcrumb, category, why it matched and the highlighted fragment.
 
     ``terms`` and ``phrases`` (the parsed query's) are marked in the title and breadcrumb too, so a hit
     that matched through its heading shows why.
@@ -92,7 +140,8 @@ def result_card(hit: Hit, rank: int, terms: Sequence[str] = (), phrases: Sequenc
     return (
         '<div class="fz-card">'
         f'<div class="fz-title"><span class="fz-rank">{int(rank)}.</span>{title}</div>'
-        f'<div class="fz-meta">{text_html(place_line(meta))}{category_tag(chunk.category)}</div>'
+        f'<div class="fz-meta">{text_html(place_line(meta))}{category_tag(chunk.category)}'
+        f"{match_tag(hit.match)}</div>"
         f'<div class="fz-crumb">{marked_html(chunk.section_path, terms, phrases)}</div>'
         f'<div class="fz-text">{inline(hit.fragment_html)}</div>'
         "</div>"

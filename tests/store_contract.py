@@ -25,6 +25,7 @@ from indexer.stores.base import (
     Filters,
     IndexedChunk,
     IndexEmptyError,
+    MatchRule,
     Store,
 )
 
@@ -176,6 +177,7 @@ def passes(item: IndexedChunk, filters: Filters) -> bool:
         and chunk.report_id not in filters.exclude_report_ids
         and all(p in item.folded for p in filters.phrases)
         and not any(x in item.folded for x in filters.excluded)
+        and (filters.match is None or filters.match.satisfied_by(item.tokens))
     )
 
 
@@ -197,6 +199,16 @@ FILTER_CASES: dict[str, Filters] = {
 }
 
 QUERY = tuple(tokenize("推进法治政府建设 行政执法"))
+
+# Lexical-match rules (what ``search_app.matching`` builds), stated on the corpus's tokens.
+RULES: dict[str, MatchRule] = {
+    "one_term": MatchRule(((("法治政府",),),), 1),
+    "all_of_two": MatchRule(((("行政",),), (("执法",),)), 2),
+    "two_of_three": MatchRule(((("法治",),), (("建设",),), (("意识",),)), 2),
+    "alternatives": MatchRule(((("执法",), ("法治", "宣传")),), 1),
+    "unknown_token": MatchRule(((("区块链",),),), 1),
+    "no_terms": MatchRule((), 0),
+}
 
 
 def facet_counts(chunks: Sequence[IndexedChunk]) -> dict[str, dict[str, int]]:
@@ -318,6 +330,55 @@ class StoreContract:
         ids = ["r1:0:0", "r3:2:0", "r4:0:0"]
         chosen = [c for c in all_chunks() if c.chunk.id in ids]
         assert store.facets(NO_FILTERS, chunk_ids=ids) == facet_counts(chosen)
+
+    # -- result sets: the lexical-match rule, exact counts ---------------------------------------------
+    @pytest.mark.parametrize("case", sorted(RULES))
+    def test_match_rule_counts_and_restricts(self, store: Store, case: str) -> None:
+        publish(store)
+        filters = Filters(match=RULES[case])
+        expected = {c.chunk.id for c in all_chunks() if passes(c, filters)}
+        assert store.count(filters) == len(expected)
+        assert store.passing([c.chunk.id for c in all_chunks()], filters) == expected
+        assert {h.chunk_id for h in store.lexical((*QUERY, "区块链"), filters, 100)} <= expected
+        assert {h.chunk_id for h in store.vector(unit_vectors(1, 3)[0], filters, 100)} == expected
+        assert store.facets(filters) == facet_counts([c for c in all_chunks() if c.chunk.id in expected])
+
+    def test_match_rule_with_other_filters(self, store: Store) -> None:
+        publish(store)
+        rule = RULES["two_of_three"]
+        for other in FILTER_CASES.values():
+            filters = replace(other, match=rule)
+            expected = {c.chunk.id for c in all_chunks() if passes(c, filters)}
+            assert store.count(filters) == len(expected), other
+            assert store.passing(["r1:0:0", "r2:2:0", "r3:0:0", "nope"], filters) == expected & {
+                "r1:0:0",
+                "r2:2:0",
+                "r3:0:0",
+            }
+
+    def test_count_is_exact_far_beyond_any_result_window(self, store: Store) -> None:
+        writer = store.new_generation(EMBEDDER, DIM)
+        for r in range(4):
+            writer.add(*synthetic_report(f"big{r}", 800, seed=r))
+        writer.publish()
+        assert store.count(Filters(match=MatchRule(((("common",),),), 1))) == 3200
+        assert store.count(NO_FILTERS) == 3200
+        one_report = MatchRule(((("common",),), (("big2",),)), 2)
+        assert store.count(Filters(match=one_report)) == 800
+        assert store.count(Filters(match=MatchRule(((("big1",), ("big3",)),), 1))) == 1600
+        assert store.count(Filters(match=MatchRule(((("big1",),), (("t7",),)), 2))) == 1
+
+    def test_calibration_is_published_with_its_generation(self, store: Store) -> None:
+        publish(store)
+        assert store.calibration() is None  # nothing recorded for this generation
+        writer = store.new_generation(EMBEDDER, DIM)
+        for report, chunks in corpus():
+            writer.add(report, chunks)
+        recorded = {"embedder_id": EMBEDDER, "excess": {"zh": 0.03, "en": 0.04}, "centroid": [0.5] * DIM}
+        writer.set_calibration(recorded)
+        assert store.calibration() is None  # not before the publish
+        writer.publish()
+        assert store.calibration() == recorded
 
     # -- changing the published generation -----------------------------------------------------------
     def test_replace_report_by_id_and_by_source(self, store: Store) -> None:

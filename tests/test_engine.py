@@ -12,12 +12,16 @@ from hostile import SYNTAX_QUERIES, hostile_queries
 from hypothesis import HealthCheck, given, settings
 from opencc import OpenCC
 
-from indexer.analysis import fold
+from indexer.analysis import analyze, fold
+from indexer.ingest.chunking import chunk_report
 from indexer.models import PLANS, PROBLEMS
+from indexer.pipeline import context_tokens
 from indexer.settings import Settings
 from indexer.stores.base import Filters
-from search_app.engine import EMPTY_QUERY_MESSAGE, SearchEngine
+from search_app.engine import EMPTY_QUERY_MESSAGE, EngineConfig, SearchEngine
 from search_app.evaluation import evaluate, load_queries
+from search_app.matching import match_rule
+from search_app.query import parse_query
 from search_app.services import open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,3 +237,99 @@ def test_place_filters_ignore_the_script_of_the_name(engine: SearchEngine) -> No
         assert hits and all(h.chunk.meta.county == "辰溪縣" for h in hits)
     hits = engine.search("法治宣传", filters=Filters(townships=("船溪乡",)), top_k=5).hits
     assert hits and all(h.chunk.meta.township == "船溪鄉" for h in hits)
+
+
+# -- result sets -------------------------------------------------------------------------------------------
+def indexed_tokens(engine: SearchEngine) -> list[tuple[str, tuple[str, ...]]]:
+    """(folded text, tokens) of every passage of the index, derived again from the reports as the indexer
+    does: the reference the store's exact counts are checked against."""
+    out = []
+    for report_id in engine.store.report_sources():
+        for chunk in chunk_report(engine.store.get_report(report_id)):
+            analysis = analyze(chunk.text)
+            out.append((analysis.folded, analysis.tokens + context_tokens(chunk)))
+    return out
+
+
+@pytest.mark.parametrize("query", ["法治", "法律顾问 合同", "依法行政"])
+def test_lexical_count_is_exact_beyond_the_candidate_depth(seeds_index: Path, query: str) -> None:
+    shallow = SearchEngine(
+        open_engine(Settings(index_dir=seeds_index)).store,
+        open_engine(Settings(index_dir=seeds_index)).embedder,
+        EngineConfig(candidate_depth=5),
+    )
+    rule = match_rule(parse_query(query))
+    expected = sum(rule.satisfied_by(tokens) for _, tokens in indexed_tokens(shallow))
+    assert expected > 5  # more matches than candidates: the count cannot come from the candidate list
+    result = shallow.search(query, mode="bm25", top_k=5)
+    assert result.total == result.lexical_total == expected
+    seen = [
+        h.chunk.id
+        for page in range(0, expected, 5)
+        for h in shallow.search(query, "bm25", top_k=5, offset=page).hits
+    ]
+    assert len(seen) == len(set(seen)) == expected  # every result can be paged to, once
+    assert shallow.search(query, top_k=5).lexical_total == expected
+
+
+@pytest.mark.parametrize("query", ["asdfgh", "区块链", "航天发射", "blockchain"])
+@pytest.mark.parametrize("mode", MODES)
+def test_queries_about_nothing_in_the_reports_get_no_results(
+    engine: SearchEngine, query: str, mode: str
+) -> None:
+    result = engine.search(query, mode=mode, with_facets=True)
+    assert result.total == 0 and result.hits == []
+    assert all(not counts for counts in result.facets.values())
+
+
+def test_every_hit_says_why_it_is_a_result(engine: SearchEngine) -> None:
+    query = "乡镇缺少懂法律的专业人员"
+    rule = match_rule(parse_query(query))
+    result = engine.search(query, top_k=200)
+    assert result.total == len(result.hits) == result.lexical_total + result.semantic_total
+    assert result.semantic_total > 0
+    for hit in result.hits:
+        contains = rule.satisfied_by(analyze(hit.chunk.text).tokens + context_tokens(hit.chunk))
+        assert hit.match in (("lexical", "both") if contains else ("semantic",))
+    assert sum(h.match != "semantic" for h in result.hits) == result.lexical_total
+
+
+def test_english_queries_still_find_their_chinese_passages(engine: SearchEngine) -> None:
+    result = engine.search("legal adviser for every village", top_k=10)
+    assert any("法律顾问" in fold(h.chunk.text) for h in result.hits)
+    assert result.total < 100  # the vector half does not pad the set to the candidate depth
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exclusions_restrict_every_mode(engine: SearchEngine, mode: str) -> None:
+    result = engine.search("法律 -顾问", mode=mode, top_k=100, with_facets=True)
+    assert result.hits and all("顾问" not in fold(h.chunk.text) for h in result.hits)
+    assert sum(result.facets["category"].values()) == result.total
+    # nothing is left over once the query's own subject is excluded
+    assert engine.search("-调解 人民调解", mode=mode).total == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_facets_count_the_result_set(engine: SearchEngine, mode: str) -> None:
+    filters = Filters(categories=(PLANS,))
+    result = engine.search("人民调解", mode=mode, filters=filters, top_k=500, with_facets=True)
+    assert result.total == len(result.hits)
+    for field in ("category", "township", "county"):
+        counted: dict[str, int] = {}
+        for hit in result.hits:
+            value = hit.chunk.category if field == "category" else getattr(hit.chunk.meta, field)
+            counted[value] = counted.get(value, 0) + 1
+        assert result.facets[field] == counted
+
+
+def test_results_do_not_depend_on_the_page_asked(engine: SearchEngine) -> None:
+    first = engine.search("法治宣传教育", top_k=10)
+    everything = engine.search("法治宣传教育", top_k=first.total)
+    assert everything.total == first.total == len(everything.hits)
+    assert [h.chunk.id for h in everything.hits[:3]] == [h.chunk.id for h in first.hits[:3]]
+
+
+def test_no_result_offers_uncounted_suggestions(engine: SearchEngine) -> None:
+    result = engine.search("法治 区块链")
+    assert result.total == 0 and not result.hits
+    assert result.suggestions and all("法治" in fold(h.chunk.text) for h in result.suggestions)

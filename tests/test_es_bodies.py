@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from indexer.models import PROBLEMS, RESULTS, Chunk, Report, ReportMeta, Section
 from indexer.stores import elasticsearch_store as es_store
 from indexer.stores import es_bodies as bodies
-from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, IndexWriter, Store, StoreError
+from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, IndexWriter, MatchRule, Store, StoreError
 from indexer.stores.elasticsearch_store import BulkWriteError, ElasticsearchStore, split_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -643,3 +643,100 @@ def test_dockerfile_matches_the_environment_and_keeps_secrets_out() -> None:
     assert "pip install ." in dockerfile and "COPY seeds" in dockerfile
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert {".env", ".venv", ".git"} <= set(ignored)
+
+
+# -- result sets: the lexical-match rule, exact counts ---------------------------------------------------
+
+
+def _holds(clause: dict[str, Any], tokens: set[str]) -> bool:
+    """What Elasticsearch does with the query subset the rule uses (term, bool, match_all) on one document
+    whose ``tokens`` field holds ``tokens`` (filter and should clauses, minimum_should_match as a number)."""
+    ((kind, body),) = clause.items()
+    if kind == "match_all":
+        return True
+    if kind == "term":
+        (value,) = body.values()
+        return value in tokens
+    assert kind == "bool" and set(body) <= {"filter", "should", "minimum_should_match"}, clause
+    if not all(_holds(c, tokens) for c in body.get("filter", [])):
+        return False
+    should = body.get("should", [])
+    return sum(_holds(c, tokens) for c in should) >= body.get("minimum_should_match", 0 if not should else 1)
+
+
+_TOKEN = st.sampled_from(["法治", "建设", "执法", "宣传", "a b", "x"])
+_RULES = st.lists(
+    st.lists(st.lists(_TOKEN, min_size=1, max_size=2).map(tuple), min_size=1, max_size=3).map(tuple),
+    max_size=4,
+).flatmap(lambda terms: st.integers(0, len(terms)).map(lambda m: MatchRule(tuple(terms), m)))
+
+
+@given(_RULES, st.sets(_TOKEN))
+@settings(max_examples=examples(300))
+def test_match_rule_clause_agrees_with_the_rule(rule: MatchRule, tokens: set[str]) -> None:
+    assert _holds(bodies.match_rule_clause(rule), tokens) == rule.satisfied_by(tokens)
+
+
+def test_match_rule_clause_shape() -> None:
+    rule = MatchRule(((("法治讲座",), ("法治", "讲座")), (("培训",),)), 1)
+    assert bodies.match_rule_clause(rule) == {
+        "bool": {
+            "should": [
+                {
+                    "bool": {
+                        "should": [
+                            {"bool": {"filter": [{"term": {"tokens": "法治讲座"}}]}},
+                            {
+                                "bool": {
+                                    "filter": [{"term": {"tokens": "法治"}}, {"term": {"tokens": "讲座"}}]
+                                }
+                            },
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                },
+                {
+                    "bool": {
+                        "should": [{"bool": {"filter": [{"term": {"tokens": "培训"}}]}}],
+                        "minimum_should_match": 1,
+                    }
+                },
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    assert bodies.match_rule_clause(MatchRule((), 0)) == {"match_all": {}}
+
+
+def test_the_rule_is_a_filter_of_every_request() -> None:
+    rule = MatchRule(((("执法",),),), 1)
+    filters = replace(EVERY_FILTER, match=rule)
+    clause = bodies.match_rule_clause(rule)
+    assert bodies.filter_clauses(filters) == [*bodies.filter_clauses(EVERY_FILTER), clause]
+    assert clause in bodies.lexical_body(["执法"], filters, 5)["query"]["bool"]["filter"]
+    assert clause in bodies.knn_body([0.1, 0.2], filters, 5)["knn"]["filter"]["bool"]["filter"]
+    assert clause in bodies.facets_body(filters)["query"]["bool"]["filter"]
+
+
+def test_count_and_passing_bodies() -> None:
+    rule = MatchRule(((("执法",),),), 1)
+    assert bodies.count_body(Filters()) == {"query": {"match_all": {}}}
+    counted = bodies.count_body(Filters(match=rule))
+    assert counted == {"query": {"bool": {"filter": [bodies.match_rule_clause(rule)]}}}
+    assert "size" not in counted and "track_total_hits" not in counted  # _count is exact, never capped
+    passing = bodies.passing_body(["a", "b"], Filters(match=rule, excluded=("形式主义",)))
+    assert passing["size"] == 2 and passing["_source"] is False
+    assert passing["query"]["bool"]["filter"] == [
+        bodies.match_rule_clause(rule),
+        {"ids": {"values": ["a", "b"]}},
+    ]
+    assert passing["query"]["bool"]["must_not"] == bodies.exclusion_clauses(Filters(excluded=("形式主义",)))
+
+
+def test_calibration_rides_in_the_index_meta() -> None:
+    writer = object.__new__(es_store._ElasticsearchWriter)
+    writer._meta = dict(bodies.index_body(4, "e")["mappings"]["_meta"])
+    writer.set_calibration({"embedder_id": "e", "excess": {"zh": 0.03}})
+    assert writer._meta["embedder_id"] == "e" and writer._meta[bodies.CALIBRATION_META]["excess"] == {
+        "zh": 0.03
+    }

@@ -91,3 +91,41 @@ def test_file_name_carries_the_query_and_is_safe():
     assert not set('"|<>:*?\x00') & set(hostile)
     assert export.file_name("", "csv", now) == "检索结果_全部_20240501-1230.csv"
     assert len(export.file_name("长" * 500, "csv", now)) < 80
+
+
+def _info(total: int) -> export.ExportInfo:
+    return export.ExportInfo(
+        query="人民调解 -纠纷",
+        filters="区县：辰溪縣；章节类别：下步计划",
+        mode="混合",
+        total=total,
+        lexical_total=total - 1,
+        semantic_total=1,
+        exported_at=datetime(2026, 11, 30, 17, 5),
+    )
+
+
+def test_exports_say_what_search_they_hold(make_hit):
+    hits = [make_hit(n=0), make_hit(n=1)]
+    rows = _csv_rows(export.to_csv(hits, _info(2)))
+    assert rows[0] == ["检索词", "人民调解 -纠纷"]  # the query as typed (a leading "-" is not a formula here)
+    assert rows[1] == ["筛选条件", "区县：辰溪縣；章节类别：下步计划"]
+    assert rows[2] == ["检索方式", "混合"]
+    assert rows[3] == ["结果", "共 2 段（含检索词 1 段 · 语义相关 1 段）"]
+    assert rows[4] == ["导出时间", "2026-11-30 17:05"]
+    assert rows[6] == HEADERS and len(rows) == 7 + len(hits)
+
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(hits, "人民调解", _info(2)))).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:2] == ["检索词", "人民调解 -纠纷"] and values[4][:2] == ["导出时间", "2026-11-30 17:05"]
+    assert values[6] == HEADERS and len(values) == 7 + len(hits)
+    assert sheet.freeze_panes == "A8"
+
+
+def test_each_row_says_why_it_is_a_result(make_hit):
+    from dataclasses import replace
+
+    hits = [replace(make_hit(n=0), match="both"), replace(make_hit(n=1), match="semantic")]
+    rows = _csv_rows(export.to_csv(hits))
+    column = HEADERS.index("匹配方式")
+    assert [r[column] for r in rows[1:]] == ["含检索词·语义相关", "语义相关"]

@@ -6,9 +6,9 @@ The search side talks to an index only through this protocol. Retrieval methods 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,6 +30,32 @@ class IndexEmptyError(StoreError):
 
 
 @dataclass(frozen=True)
+class MatchRule:
+    """Which passages match a query's words: at least ``minimum`` of ``terms`` are present.
+
+    A term is present when any of its alternatives is; an alternative is present when all its tokens are
+    among the passage's analysis tokens (its text and its section path). The search side builds the rule
+    (``search_app.matching``); both stores evaluate it exactly over every passage, so counts are never
+    capped by a candidate depth.
+    """
+
+    terms: tuple[tuple[tuple[str, ...], ...], ...]
+    minimum: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.minimum <= len(self.terms):
+            raise ValueError(f"minimum must lie in [0, {len(self.terms)}], got {self.minimum}")
+        if any(not term or any(not alt for alt in term) for term in self.terms):
+            raise ValueError("every term needs at least one non-empty alternative")
+
+    def satisfied_by(self, tokens: Iterable[str]) -> bool:
+        """The rule applied to one passage's tokens (the reference the stores' versions must agree with)."""
+        present = set(tokens)
+        found = sum(any(all(t in present for t in alt) for alt in term) for term in self.terms)
+        return found >= self.minimum
+
+
+@dataclass(frozen=True)
 class Filters:
     """Restrictions every retrieval honours; text constraints come folded (see ``indexer.analysis``)."""
 
@@ -43,6 +69,7 @@ class Filters:
     exclude_report_ids: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()  # folded substrings every hit must contain
     excluded: tuple[str, ...] = ()  # folded substrings no hit may contain
+    match: MatchRule | None = None  # when set, only passages satisfying this rule
 
 
 NO_FILTERS = Filters()
@@ -83,6 +110,10 @@ class IndexWriter(Protocol):
 
     def add(self, report: Report, chunks: Sequence[IndexedChunk]) -> None: ...
 
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        """Record how the embedder behaves on this generation (``indexer.calibration``), published with it."""
+        ...
+
     def publish(self) -> None: ...
 
     def abort(self) -> None: ...
@@ -117,6 +148,18 @@ class Store(Protocol):
 
     def vector(self, vector: np.ndarray, filters: Filters, k: int) -> list[ScoredId]:
         """Cosine nearest neighbours."""
+        ...
+
+    def count(self, filters: Filters) -> int:
+        """The exact number of passages passing ``filters`` (and ``filters.match``), at any index size."""
+        ...
+
+    def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
+        """Those of ``chunk_ids`` that pass ``filters`` (including ``filters.match``)."""
+        ...
+
+    def calibration(self) -> dict[str, Any] | None:
+        """What ``IndexWriter.set_calibration`` recorded for the published generation, if anything."""
         ...
 
     def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:

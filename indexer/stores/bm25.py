@@ -89,3 +89,11 @@ class Bm25Index:
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)
         return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+    def presence(self, token: str) -> np.ndarray:
+        """Boolean mask of the documents that contain ``token`` (from its postings; no scoring)."""
+        mask = np.zeros(self.n_docs, bool)
+        t = self.vocab.get(token)
+        if t is not None:
+            mask[self.docs[self.offsets[t] : self.offsets[t + 1]]] = True
+        return mask

@@ -459,6 +459,26 @@ class ElasticsearchStore:
         # Elasticsearch scores cosine as (1 + cos) / 2; hand back the cosine itself, like the embedded store.
         return [ScoredId(hit["_id"], 2.0 * float(hit["_score"]) - 1.0) for hit in response["hits"]["hits"]]
 
+    def count(self, filters: Filters) -> int:
+        with self._errors("count matching passages"):
+            response = self._es().count(index=self.alias, body=bodies.count_body(filters))
+        return int(response["count"])
+
+    def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
+        ids = list(dict.fromkeys(chunk_ids))
+        if not ids:
+            return set()
+        with self._errors("check passages against the query"):
+            response = self._es().search(index=self.alias, body=bodies.passing_body(ids, filters))
+        return {hit["_id"] for hit in response["hits"]["hits"]}
+
+    def calibration(self) -> dict[str, Any] | None:
+        try:
+            found = self._meta(self.alias).get(bodies.CALIBRATION_META)
+        except IndexEmptyError:
+            return None
+        return dict(found) if isinstance(found, Mapping) else None
+
     def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:
         ids = list(dict.fromkeys(ids))  # each chunk once, in the order first asked
         if not ids:
@@ -583,6 +603,10 @@ class _ElasticsearchWriter:
         except StoreError:
             self.abort()
             raise
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        """Kept in the chunk index's ``_meta`` beside the embedder id (written when publishing)."""
+        self._meta[bodies.CALIBRATION_META] = dict(calibration)
 
     def add(self, report: Report, chunks: Sequence[IndexedChunk]) -> None:
         if self._state != "open":

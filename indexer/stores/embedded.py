@@ -7,10 +7,12 @@ pipeline lives in the same database file (``database_path``).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -159,6 +161,21 @@ class EmbeddedStore:
                 f"has dimension {snapshot.info.dim}"
             )
         return [ScoredId(i, s) for i, s in snapshot.vector(vector, filters, k)]
+
+    def count(self, filters: Filters) -> int:
+        return self._current().count(filters)
+
+    def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
+        return self._current().passing(chunk_ids, filters)
+
+    def calibration(self) -> dict[str, Any] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT m.value FROM current c JOIN generation_meta m ON m.generation = c.generation "
+                "WHERE m.key = ?",
+                (db.CALIBRATION_KEY,),
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:
         wanted = list(dict.fromkeys(ids))

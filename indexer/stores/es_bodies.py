@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from indexer.models import Chunk, Report, ReportMeta, Section
-from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk
+from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, MatchRule
 
 SCHEMA_VERSION = 1
 SIMILARITY = "fazhi_bm25"
@@ -25,6 +25,7 @@ FACET_SIZE = 10_000  # enough buckets for every township of a national corpus
 MAX_NUM_CANDIDATES = 10_000  # Elasticsearch's upper bound for knn.num_candidates
 MAX_QUERY_TERMS = 1024  # distinct query tokens kept; far below the cluster's boolean clause limit
 REPORTS_SUFFIX = ".reports"
+CALIBRATION_META = "calibration"  # key in the chunk index's _meta (see indexer.calibration)
 # What a chunk lookup returns: everything but the bulky search-only fields.
 SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector")
 
@@ -185,7 +186,33 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
         if values:
             clauses.append({"terms": {field: [valid_text(v) for v in values]}})
     clauses.extend(contains_clause(p) for p in filters.phrases if p)
+    if filters.match is not None:
+        clauses.append(match_rule_clause(filters.match))
     return clauses
+
+
+def match_rule_clause(rule: MatchRule) -> dict[str, Any]:
+    """The lexical-match rule (``MatchRule``) as a non-scoring query over the stored tokens.
+
+    A term is a ``bool.should`` of its alternatives, an alternative a ``bool.filter`` of ``term`` clauses;
+    ``minimum_should_match`` over the terms is the rule's minimum. Terms count once however often they occur,
+    as in the embedded store.
+    """
+    terms = [
+        {
+            "bool": {
+                "should": [
+                    {"bool": {"filter": [{"term": {"tokens": valid_text(t)}} for t in alternative]}}
+                    for alternative in term
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+        for term in rule.terms
+    ]
+    if not terms or rule.minimum == 0:
+        return {"match_all": {}}
+    return {"bool": {"should": terms, "minimum_should_match": rule.minimum}}
 
 
 def exclusion_clauses(filters: Filters) -> list[dict[str, Any]]:
@@ -265,6 +292,21 @@ def knn_body(
     if restrict is not None:
         knn["filter"] = restrict
     return {"knn": knn, "size": k, "_source": False}
+
+
+def count_body(filters: Filters) -> dict[str, Any]:
+    """Body of a ``_count`` request: the exact number of chunks passing ``filters`` (no 10,000 cap)."""
+    return {"query": filter_query(filters) or {"match_all": {}}}
+
+
+def passing_body(chunk_ids: Sequence[str], filters: Filters) -> dict[str, Any]:
+    """Which of ``chunk_ids`` pass ``filters``: ids only, all of them in one page."""
+    return {
+        "query": filter_query(filters, chunk_ids),
+        "size": len(chunk_ids),
+        "_source": False,
+        "track_total_hits": False,
+    }
 
 
 def facets_body(filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, Any]:

@@ -6,13 +6,14 @@ dies (even on SIGKILL), which is how a later writer tells an abandoned generatio
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -183,6 +184,13 @@ class GenerationWriter:
             raise
         self._pending.clear()
         self._pending_chunks = 0
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        conn = self._live()
+        conn.execute(
+            "INSERT OR REPLACE INTO generation_meta (generation, key, value) VALUES (?, ?, ?)",
+            (self.generation, db.CALIBRATION_KEY, json.dumps(dict(calibration), ensure_ascii=False)),
+        )
 
     def publish(self) -> None:
         self._flush()

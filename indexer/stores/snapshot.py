@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer.stores.base import FACET_FIELDS, Filters, StoreError
+from indexer.stores.base import FACET_FIELDS, Filters, MatchRule, StoreError
 from indexer.stores.bm25 import Bm25Index
 from indexer.stores.folded_texts import FoldedTexts
 from indexer.stores.vector_index import VectorIndex, top_k
@@ -54,7 +54,9 @@ class GenerationInfo:
 def metadata_key(filters: Filters) -> Filters:
     """The metadata part of ``filters`` with every sequence as a tuple: hashable, so masks can be cached."""
     names = ("provinces", "counties", "townships", "categories", "report_ids", "exclude_report_ids")
-    return replace(filters, phrases=(), excluded=(), **{n: tuple(getattr(filters, n)) for n in names})
+    return replace(
+        filters, phrases=(), excluded=(), match=None, **{n: tuple(getattr(filters, n)) for n in names}
+    )
 
 
 class Snapshot:
@@ -84,6 +86,7 @@ class Snapshot:
         self.vectors = vectors
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
+        self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -117,9 +120,24 @@ class Snapshot:
         mask.flags.writeable = False
         return mask
 
+    def _compute_rule_mask(self, rule: MatchRule) -> np.ndarray:
+        """Documents satisfying ``rule``: per term, the union over its alternatives of the intersection of
+        their tokens' postings; then at least ``rule.minimum`` terms. Exact over the whole generation."""
+        present = np.zeros(len(self), np.int32)
+        for term in rule.terms:
+            found = np.zeros(len(self), bool)
+            for alternative in term:
+                found |= np.logical_and.reduce([self.bm25.presence(t) for t in alternative])
+            present += found
+        mask = present >= rule.minimum
+        mask.flags.writeable = False
+        return mask
+
     def _masks(self, filters: Filters, phrases: bool = True) -> list[np.ndarray]:
         meta = self._metadata_mask(metadata_key(filters))
         masks = [] if meta is None else [meta]
+        if filters.match is not None:
+            masks.append(self._rule_mask(filters.match))
         if phrases:
             masks.extend(self._text_mask(p) for p in filters.phrases if p)
         return masks
@@ -183,6 +201,21 @@ class Snapshot:
     def _named(self, docs: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
         return [(self.ids[d], float(s)) for d, s in zip(docs.tolist(), scores.tolist(), strict=True)]
 
+    def _without_exclusions(self, docs: np.ndarray, filters: Filters) -> np.ndarray:
+        for text in (x for x in filters.excluded if x):
+            docs = docs[~self._text_mask(text)[docs]]
+        return docs
+
+    def count(self, filters: Filters) -> int:
+        docs = self.allowed(filters)
+        docs = np.arange(len(self)) if docs is None else docs
+        return len(self._without_exclusions(docs, filters))
+
+    def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
+        docs = np.array(sorted({self.position[c] for c in chunk_ids if c in self.position}), np.int64)
+        docs = self._without_exclusions(docs[self.keep(docs, filters)], filters)
+        return {self.ids[d] for d in docs.tolist()}
+
     def facets(self, filters: Filters, chunk_ids: Sequence[str] | None) -> dict[str, dict[str, int]]:
         if chunk_ids is None:
             docs = self.allowed(filters)
@@ -190,8 +223,7 @@ class Snapshot:
         else:
             docs = np.array(sorted({self.position[c] for c in chunk_ids if c in self.position}), np.int64)
             docs = docs[self.keep(docs, filters)]
-        for text in (x for x in filters.excluded if x):
-            docs = docs[~self._text_mask(text)[docs]]
+        docs = self._without_exclusions(docs, filters)
         return {name: self.fields[name].counts(docs) for name in FACET_FIELDS}
 
     def indices(self, chunk_ids: Sequence[str]) -> list[int]:

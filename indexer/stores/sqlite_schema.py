@@ -78,6 +78,18 @@ CREATE TABLE IF NOT EXISTS vectors (
 CREATE INDEX IF NOT EXISTS vectors_generation ON vectors (generation);
 """
 
+# Per-generation facts beside the embedder id (the semantic calibration); added without a schema bump, so
+# indexes written before it simply have no rows here.
+_META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generation_meta (
+    generation TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (generation, key)
+);
+"""
+CALIBRATION_KEY = "calibration"
+
 CHUNK_COLUMNS = (
     'generation, id, report_id, section_index, breadcrumb, category, text, start, "end", meta, folded, '
     "tokens, year, province, county, township"
@@ -106,6 +118,8 @@ def connect(directory: Path) -> sqlite3.Connection:
         raise StoreError(f"{directory / DB_FILE}: index schema {version}, this code reads {SCHEMA_VERSION}")
     if version == 0:  # IF NOT EXISTS everywhere: two processes may both get here on a new directory
         conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'generation_meta'").fetchone() is None:
+        conn.executescript(f"BEGIN IMMEDIATE; {_META_SCHEMA} COMMIT;")
     return conn
 
 
@@ -114,13 +128,14 @@ def delete_generation_rows(conn: sqlite3.Connection, generation: str) -> None:
     conn.execute("DELETE FROM vectors WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM chunks WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM reports WHERE generation = ?", (generation,))
+    conn.execute("DELETE FROM generation_meta WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM generations WHERE id = ?", (generation,))
 
 
 def clear(conn: sqlite3.Connection) -> None:
     """Delete every generation, published or not; the embedding cache (its own table) stays."""
     conn.execute("BEGIN IMMEDIATE")
-    for table in ("vectors", "chunks", "reports", "generations"):
+    for table in ("vectors", "chunks", "reports", "generation_meta", "generations"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("UPDATE current SET generation = NULL, version = version + 1")
     conn.execute("COMMIT")

@@ -1,0 +1,94 @@
+"""The lexical-match rule: which passages *match the words* of a query (``MatchRule`` for the stores).
+
+A passage matches lexically when it contains every quoted phrase (a filter, see ``Filters.phrases``) and
+enough of the query's content terms among its analysis tokens (its text and its section path, folded to
+Simplified script):
+
+- **Content terms** are the query's whole words: tokens that are not part of a longer query token
+  (search-mode tokenization also yields 法律 and 明白人 for 法律明白人). A passage has a term when it has
+  the whole word, or all of the word's parts (法治讲座 is present in "法治专题讲座": it has 法治 and 讲座).
+  Tokens inside a quoted phrase are left to the phrase. One-character Chinese words (请, 当, 少) are left out
+  when the query has at least three longer ones: they are the glue of a natural-language question and say
+  little about a passage; in a short query they are kept (区块链 is cut into 区块 + 链 and needs both).
+- **English words** count through the bilingual glossary: each glossary phrase found in the query is one
+  term, present when any of its Chinese equivalents is (all tokens of that equivalent). An equivalent of one
+  character (village → 村) is no token inside a longer word (行政村), so such a term is left out when the
+  query has another. When the glossary knows none of the words, the English words themselves are the terms
+  (``blockchain`` must appear as written).
+- **Enough** means all terms for a query of one or two terms, and two thirds (rounded up) of them for
+  longer queries, so a long natural-language question is not required to repeat every word it used.
+
+The rule decides membership only; ranking among matches stays BM25 + vectors (``search_app.engine``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from indexer.analysis import tokenize
+from indexer.stores.base import MatchRule
+from search_app.crosslingual import glossary_matches
+from search_app.query import ParsedQuery
+
+_LATIN = re.compile(r"^[0-9a-z'’-]+$")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+ALL_TERMS_UP_TO = 2  # queries with this many terms or fewer need all of them
+SHARE_OF_TERMS = 2 / 3  # longer queries need this share, rounded up
+
+
+def whole_words(tokens: tuple[str, ...] | list[str]) -> list[str]:
+    """Tokens not contained in another, longer token of the same list, in order."""
+    distinct = list(dict.fromkeys(tokens))
+    return [t for t in distinct if not any(t != other and t in other for other in distinct)]
+
+
+def required(n_terms: int) -> int:
+    """How many of ``n_terms`` content terms a passage must contain."""
+    if n_terms <= ALL_TERMS_UP_TO:
+        return n_terms
+    return math.ceil(n_terms * SHARE_OF_TERMS)
+
+
+def _alternatives(word: str, tokens: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The word itself, or all of its largest parts among ``tokens`` when it has two or more."""
+    parts = tuple(whole_words([t for t in tokens if t != word and t in word]))
+    return ((word,), parts) if len(parts) > 1 else ((word,),)
+
+
+def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The query's content terms, each a tuple of alternatives (each a tuple of tokens that must co-occur)."""
+    tokens = [t for t in parsed.tokens if not any(t in phrase for phrase in parsed.phrases)]
+    latin = [t for t in tokens if _LATIN.match(t)]
+    other = [t for t in tokens if not _LATIN.match(t)]
+    terms: list[tuple[tuple[str, ...], ...]] = []
+    glossary = glossary_matches(parsed.text) if latin else []
+    for equivalents in glossary:
+        alternatives: list[tuple[str, ...]] = []
+        for chinese in equivalents:
+            tokens_of = tokenize(chinese)
+            for word in whole_words(tokens_of):
+                alternatives.extend(_alternatives(word, tokens_of))
+        if alternatives:
+            terms.append(tuple(dict.fromkeys(alternatives)))
+    strong = [t for t in terms if not all(len(a) == 1 and len(a[0]) == 1 for a in t)]
+    terms = strong or terms
+    if latin and not terms:
+        terms.extend(((t,),) for t in dict.fromkeys(latin))
+    words = whole_words(other)
+    longer = [w for w in words if len(w) > 1 or not _HAN.match(w)]
+    terms.extend(_alternatives(w, other) for w in (longer if len(longer) > ALL_TERMS_UP_TO else words))
+    return tuple(dict.fromkeys(terms))
+
+
+def match_rule(parsed: ParsedQuery) -> MatchRule:
+    """The rule a passage must satisfy to be a lexical match of ``parsed`` (see the module docstring)."""
+    terms = content_terms(parsed)
+    return MatchRule(terms=terms, minimum=required(len(terms)))
+
+
+def partial_rule(parsed: ParsedQuery) -> MatchRule:
+    """Passages sharing at least one content term with the query (a necessary part of a near-meaning match:
+    see ``search_app.engine``); phrases and exclusions still apply through the filters."""
+    terms = content_terms(parsed)
+    return MatchRule(terms=terms, minimum=min(1, len(terms)))

@@ -141,7 +141,9 @@ class TestNode:
         assert self.process is not None
         while True:
             if self.process.poll() is not None:
-                raise NodeError(f"the test node exited with code {self.process.returncode}:\n{self._log_tail()}")
+                raise NodeError(
+                    f"the test node exited with code {self.process.returncode}:\n{self._log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if json.load(response).get("status") == "green":
@@ -149,7 +151,9 @@ class TestNode:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass  # not listening yet, or not green within the request's own wait
             if time.monotonic() > deadline:
-                raise NodeError(f"the test node was not ready after {START_TIMEOUT:.0f} s:\n{self._log_tail()}")
+                raise NodeError(
+                    f"the test node was not ready after {START_TIMEOUT:.0f} s:\n{self._log_tail()}"
+                )
             time.sleep(0.25)
 
     def rss_bytes(self) -> int | None:

@@ -39,8 +39,9 @@ REPORTS_SUFFIX = ".reports"
 CALIBRATION_META = "calibration"  # key in the chunk index's _meta (see indexer.calibration)
 # What a chunk lookup returns: everything but the bulky search-only fields.
 SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector")
-# Stands for a whitespace character in ``folded``: the whitespace analyzer would otherwise drop it, and a
-# phrase spanning a space must still match only where the text has one.
+# Starts the token that stands for a whitespace character in ``folded`` (the analyzer would drop the
+# character itself): "␠" + its code point in hex, so a tab never matches a space and the token is never the
+# same as a literal "␠" in the text, which stays a one-character token.
 SPACE_MARK = "\u2420"  # ␠
 
 _KEYWORD = {"type": "keyword"}
@@ -195,12 +196,12 @@ def valid_text(text: str) -> str:
 
 
 def char_tokens(text: str) -> str:
-    """``text`` as space-separated characters, each whitespace character written as ``SPACE_MARK``.
+    """``text`` as space-separated characters, each whitespace character written as a ``SPACE_MARK`` token.
 
     Python's ``isspace`` covers every character Java's whitespace tokenizer splits on, so the analyzer
-    gives back exactly one token per character of ``text``.
+    gives back exactly one token per character of ``text``, and equal tokens mean equal characters.
     """
-    return " ".join(SPACE_MARK if ch.isspace() else ch for ch in valid_text(text))
+    return " ".join(f"{SPACE_MARK}{ord(ch):04x}" if ch.isspace() else ch for ch in valid_text(text))
 
 
 def contains_clause(text: str) -> dict[str, Any]:

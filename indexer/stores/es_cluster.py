@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BULK_BATCH = 500  # documents per bulk request (≈ 2 MB with 384-dim vectors)
-RETRY_SECONDS = 30.0  # total time one request may spend on retries (connection errors, 429, 502-504)
+RETRY_SECONDS = 15.0  # total time one request may spend on retries (connection errors, 429, 502-504)
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time, capped at MAX_PAUSE
 MAX_PAUSE = 8.0
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

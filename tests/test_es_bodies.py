@@ -820,10 +820,11 @@ def test_count_and_passing_bodies() -> None:
     assert counted == {"query": {"bool": {"filter": [bodies.match_rule_clause(rule)]}}}
     assert "size" not in counted and "track_total_hits" not in counted  # _count is exact, never capped
     passing = bodies.passing_body(["a", "b"], Filters(match=rule, excluded=("形式主义",)))
-    assert passing["size"] == 2 and passing["_source"] is False
+    assert passing["size"] == 4 and passing["_source"] is False  # room for a left-over second version
+    assert passing["docvalue_fields"] == ["chunk_id"]
     assert passing["query"]["bool"]["filter"] == [
         bodies.match_rule_clause(rule),
-        {"ids": {"values": ["a", "b"]}},
+        {"terms": {"chunk_id": ["a", "b"]}},
     ]
     assert passing["query"]["bool"]["must_not"] == bodies.exclusion_clauses(Filters(excluded=("形式主义",)))
 

@@ -364,23 +364,24 @@ class ElasticsearchStore:
         return found
 
     def count(self, filters: Filters) -> int:
-        with self._errors("count matching passages"):
-            response = self._es().count(index=self.alias, body=bodies.count_body(filters))
+        body = bodies.count_body(filters)
+        response = self.cluster.call(
+            "count matching passages", lambda es: es.count(index=self.alias, query=body["query"])
+        )
         return int(response["count"])
 
     def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
         ids = list(dict.fromkeys(chunk_ids))
         if not ids:
             return set()
-        with self._errors("check passages against the query"):
-            response = self._es().search(index=self.alias, body=bodies.passing_body(ids, filters))
-        return {hit["_id"] for hit in response["hits"]["hits"]}
+        response = self._search(
+            "check passages against the query", self.alias, bodies.passing_body(ids, filters)
+        )
+        return {bodies.hit_chunk_id(hit) for hit in response["hits"]["hits"]}
 
     def calibration(self) -> dict[str, Any] | None:
-        try:
-            found = self._meta(self.alias).get(bodies.CALIBRATION_META)
-        except IndexEmptyError:
-            return None
+        current = self._current()
+        found = None if current is None else current[1].get(bodies.CALIBRATION_META)
         return dict(found) if isinstance(found, Mapping) else None
 
     def get_chunks(self, ids: Iterable[str]) -> list[Chunk]:

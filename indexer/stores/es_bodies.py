@@ -376,8 +376,9 @@ def passing_body(chunk_ids: Sequence[str], filters: Filters) -> dict[str, Any]:
     """Which of ``chunk_ids`` pass ``filters``: ids only, all of them in one page."""
     return {
         "query": filter_query(filters, chunk_ids),
-        "size": len(chunk_ids),
+        "size": 2 * len(chunk_ids),  # room for a second version left behind by an interrupted write
         "_source": False,
+        "docvalue_fields": ["chunk_id"],
         "track_total_hits": False,
     }
 

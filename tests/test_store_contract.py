@@ -1,12 +1,12 @@
 """Runs the store contract (``store_contract.StoreContract``) against every store.
 
-The embedded store always runs; Elasticsearch runs when ``ELASTICSEARCH_URL`` points at a live cluster,
-each test on its own index, deleted afterwards.
+The embedded store always runs; the Elasticsearch cases are ``integration`` tests against the cluster of
+the ``elasticsearch_url`` fixture (a test node unless ``ELASTICSEARCH_URL`` names one), each test on its own
+index, deleted afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,18 +17,8 @@ from store_contract import StoreContract
 from indexer.stores.base import Store
 from indexer.stores.factory import open_store
 
-NO_CLUSTER = "ELASTICSEARCH_URL not set: no Elasticsearch cluster to run the contract suite against"
 
-
-@pytest.fixture(
-    params=[
-        "embedded",
-        pytest.param(
-            "elasticsearch",
-            marks=pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER),
-        ),
-    ]
-)
+@pytest.fixture(params=["embedded", pytest.param("elasticsearch", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "embedded":
         opened = open_store("embedded", path=tmp_path / "index")
@@ -36,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         opened.close()
         return
     index = f"fazhi-contract-{uuid.uuid4().hex[:12]}"
-    opened = open_store("elasticsearch", index=index)
+    opened = open_store("elasticsearch", url=request.getfixturevalue("elasticsearch_url"), index=index)
     try:
         yield opened
     finally:

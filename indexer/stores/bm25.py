@@ -2,7 +2,9 @@
 
 score(d, q) = Σ_t qtf(t) · idf(t) · tf / (tf + k1 · (1 − b + b · dl / avgdl)),
 idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)); N and avgdl count only documents with at least one token
-(Lucene's docCount). Each posting stores its precomputed weight, so a query is a scatter-add per term.
+(Lucene's docCount). Like Lucene, dl is the document length as its one-byte norm stores it: exact below 24
+tokens, then rounded down to 4 significant bits (``lucene_length``), so scores equal Elasticsearch's.
+Each posting stores its precomputed weight, so a query is a scatter-add per term.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
+
+
+# Lucene's SmallFloat.intToByte4/byte4ToInt: lengths below _FREE are stored exactly, larger ones keep their
+# 4 most significant bits (the leading one implicit) after subtracting _FREE.
+_FREE = 24
+
+
+def lucene_length(lengths: np.ndarray) -> np.ndarray:
+    """Document lengths as Lucene's norms give them back (``byte4ToInt(intToByte4(n))``)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    rest = np.maximum(lengths - _FREE, 0)
+    bit_length = np.frexp(rest.astype(np.float64))[1]  # 0 for 0; exact for lengths below 2**53
+    shift = np.maximum(bit_length - 4, 0)
+    kept = (rest >> shift) << shift  # the 4 most significant bits (below 8: all of them)
+    return np.where(lengths < _FREE, lengths, _FREE + kept)
 
 
 class _Vocab(dict):
@@ -63,7 +80,7 @@ class Bm25Index:
         n_nonempty = int((doc_lengths > 0).sum())
         avgdl = float(doc_lengths.sum()) / max(n_nonempty, 1)
         idf = np.log1p((n_nonempty - df + 0.5) / (df + 0.5))
-        norm = k1 * (1.0 - b + b * doc_lengths[docs] / avgdl)
+        norm = k1 * (1.0 - b + b * lucene_length(doc_lengths)[docs] / avgdl)
         weights = (idf[term] * tf / (tf + norm)).astype(np.float32)
         return cls(vocab=dict(vocab), offsets=offsets, docs=docs.astype(np.int32), weights=weights, n_docs=n)
 

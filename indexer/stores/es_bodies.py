@@ -2,8 +2,15 @@
 
 Layout: chunks live in versioned indices ``{alias}-{stamp}`` behind the alias, reports (full text and section
 tree, for display) in ``{alias}.reports-{stamp}`` behind ``{alias}.reports``; both aliases swap in one call.
-User text only ever lands in JSON values of ``term``/``terms``/``wildcard`` clauses (never ``query_string``),
-so no input can change the structure of a query.
+User text only ever lands in JSON values of ``term``/``terms``/``match_phrase`` clauses (never
+``query_string``), so no input can change the structure of a query.
+
+Everything here needs only the server core (no x-pack ``wildcard`` field, no plugin analyzers, no scripts),
+so the same index works on the official distribution, on a basic licence and on the test node.
+
+Chunk documents are stored under ``{chunk id}@{stamp}``, a new stamp for every write of a report, so a
+replacement is written beside the version it replaces and both switch in one refresh (see
+``elasticsearch_store``); hits carry the chunk id in the ``chunk_id`` doc value.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, MatchRule
 
 SCHEMA_VERSION = 1
 SIMILARITY = "fazhi_bm25"
+BM25_K1, BM25_B = 1.2, 0.75
+# Elasticsearch's "BM25" is Lucene's LegacyBM25Similarity, which multiplies every score by (k1 + 1); the
+# store divides it out so scores are those of Lucene's current formula, as in the embedded store.
+LEGACY_BM25_FACTOR = BM25_K1 + 1
 FACET_SIZE = 10_000  # enough buckets for every township of a national corpus
 MAX_NUM_CANDIDATES = 10_000  # Elasticsearch's upper bound for knn.num_candidates
 MAX_QUERY_TERMS = 1024  # distinct query tokens kept; far below the cluster's boolean clause limit
@@ -28,6 +39,10 @@ REPORTS_SUFFIX = ".reports"
 CALIBRATION_META = "calibration"  # key in the chunk index's _meta (see indexer.calibration)
 # What a chunk lookup returns: everything but the bulky search-only fields.
 SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector")
+# Starts the token that stands for a whitespace character in ``folded`` (the analyzer would drop the
+# character itself): "␠" + its code point in hex, so a tab never matches a space and the token is never the
+# same as a literal "␠" in the text, which stays a one-character token.
+SPACE_MARK = "\u2420"  # ␠
 
 _KEYWORD = {"type": "keyword"}
 _STORED_ONLY_TEXT = {"type": "text", "index": False}  # kept in _source for display, not searchable
@@ -49,6 +64,17 @@ def versioned_names(alias: str, stamp: str) -> tuple[str, str]:
     return f"{alias}-{stamp}", f"{reports_alias(alias)}-{stamp}"
 
 
+def reports_index_of(chunk_index: str, alias: str) -> str:
+    """The report index published together with ``chunk_index`` (same stamp)."""
+    stamp = chunk_index.removeprefix(alias + "-")
+    return versioned_names(alias, stamp)[1]
+
+
+def doc_id(chunk_id: str, stamp: str) -> str:
+    """Document id of one written version of a chunk."""
+    return f"{chunk_id}@{stamp}"
+
+
 # -- index bodies ---------------------------------------------------------------------------------------
 
 
@@ -58,7 +84,17 @@ def load_settings() -> dict[str, Any]:
 
 
 def serving_settings(replicas: int) -> dict[str, Any]:
-    return {"index": {"refresh_interval": "1s", "number_of_replicas": replicas}}
+    """Back to the default refresh (null: 1 s, paused while no one searches) and the wanted replicas."""
+    return {"index": {"refresh_interval": None, "number_of_replicas": replicas}}
+
+
+def paused_refresh() -> dict[str, Any]:
+    """While a report is replaced: readers keep the last refreshed view until the explicit refresh."""
+    return {"index": {"refresh_interval": "-1"}}
+
+
+def default_refresh() -> dict[str, Any]:
+    return {"index": {"refresh_interval": None}}
 
 
 def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, Any]:
@@ -76,7 +112,7 @@ def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, An
                 "number_of_shards": 1,
                 **load_settings()["index"],
                 # Lucene's BM25 with the parameters the embedded store uses, named so the mapping says so.
-                "similarity": {SIMILARITY: {"type": "BM25", "k1": 1.2, "b": 0.75}},
+                "similarity": {SIMILARITY: {"type": "BM25", "k1": BM25_K1, "b": BM25_B}},
             }
         },
         "mappings": {
@@ -88,7 +124,8 @@ def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, An
                 "created_at": created_at,
             },
             "properties": {
-                "chunk_id": _KEYWORD,  # _id cannot be sorted on; this breaks score ties deterministically
+                "chunk_id": _KEYWORD,  # the id readers see; also breaks score ties deterministically
+                "stamp": _KEYWORD,  # which write of the report this document belongs to
                 "report_id": _KEYWORD,
                 "source": _KEYWORD,
                 "section_index": {"type": "integer"},
@@ -108,7 +145,9 @@ def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, An
                     "similarity": SIMILARITY,
                     "index_options": "freqs",  # BM25 needs frequencies, never positions
                 },
-                "folded": {"type": "wildcard"},  # exact substrings after script folding
+                # One token per folded character (``char_tokens``), with positions: a ``match_phrase`` of
+                # the phrase's characters matches exactly the texts containing it as a substring.
+                "folded": {"type": "text", "analyzer": "whitespace", "norms": False},
                 "vector": {
                     "type": "dense_vector",
                     "dims": dim,
@@ -156,14 +195,18 @@ def valid_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def escape_wildcard(text: str) -> str:
-    """Make ``*``, ``?`` and ``\\`` literal inside a Lucene wildcard pattern."""
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+def char_tokens(text: str) -> str:
+    """``text`` as space-separated characters, each whitespace character written as a ``SPACE_MARK`` token.
+
+    Python's ``isspace`` covers every character Java's whitespace tokenizer splits on, so the analyzer
+    gives back exactly one token per character of ``text``, and equal tokens mean equal characters.
+    """
+    return " ".join(f"{SPACE_MARK}{ord(ch):04x}" if ch.isspace() else ch for ch in valid_text(text))
 
 
 def contains_clause(text: str) -> dict[str, Any]:
-    """Chunks whose folded text contains ``text`` verbatim."""
-    return {"wildcard": {"folded": {"value": f"*{escape_wildcard(valid_text(text))}*"}}}
+    """Chunks whose folded text contains ``text`` verbatim (its characters at consecutive positions)."""
+    return {"match_phrase": {"folded": {"query": char_tokens(text)}}}
 
 
 def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
@@ -216,7 +259,7 @@ def match_rule_clause(rule: MatchRule) -> dict[str, Any]:
 
 
 def exclusion_clauses(filters: Filters) -> list[dict[str, Any]]:
-    """Clauses no hit may match. Empty exclusions are dropped: ``**`` would exclude everything."""
+    """Clauses no hit may match. Empty exclusions are dropped: the empty string is in every text."""
     clauses: list[dict[str, Any]] = []
     if filters.exclude_report_ids:
         clauses.append({"terms": {"report_id": [valid_text(v) for v in filters.exclude_report_ids]}})
@@ -228,7 +271,7 @@ def filter_query(filters: Filters, chunk_ids: Sequence[str] | None = None) -> di
     """A ``bool`` query of the filters (and of ``chunk_ids`` when given), or None when nothing restricts."""
     must = filter_clauses(filters)
     if chunk_ids is not None:
-        must.append({"ids": {"values": [valid_text(c) for c in chunk_ids]}})
+        must.append({"terms": {"chunk_id": [valid_text(c) for c in chunk_ids]}})
     must_not = exclusion_clauses(filters)
     if not must and not must_not:
         return None
@@ -266,6 +309,7 @@ def lexical_body(tokens: Sequence[str], filters: Filters, k: int) -> dict[str, A
         "query": {"bool": bool_query},
         "size": k,
         "_source": False,
+        "docvalue_fields": ["chunk_id"],
         "track_total_hits": False,
         "sort": [{"_score": "desc"}, {"chunk_id": "asc"}],
         "track_scores": True,
@@ -291,7 +335,36 @@ def knn_body(
     restrict = filter_query(filters)
     if restrict is not None:
         knn["filter"] = restrict
-    return {"knn": knn, "size": k, "_source": False}
+    return {"knn": knn, "size": k, "_source": False, "docvalue_fields": ["chunk_id"]}
+
+
+def hit_chunk_id(hit: Mapping[str, Any]) -> str:
+    """The chunk id of a hit of a body that asked for the ``chunk_id`` doc value."""
+    return str(hit["fields"]["chunk_id"][0])
+
+
+def chunks_body(chunk_ids: Sequence[str]) -> dict[str, Any]:
+    """The chunks with these ids, without the bulky search-only fields."""
+    return {
+        "query": {"terms": {"chunk_id": [valid_text(c) for c in chunk_ids]}},
+        "size": 2 * len(chunk_ids),  # room for a second version left behind by an interrupted write
+        "_source": {"excludes": list(SEARCH_ONLY_FIELDS)},
+    }
+
+
+def vectors_body(chunk_ids: Sequence[str]) -> dict[str, Any]:
+    """Vectors read from doc values: they never depend on ``_source`` (which 9.x keeps vectors out of)."""
+    return {
+        "query": {"terms": {"chunk_id": [valid_text(c) for c in chunk_ids]}},
+        "size": 2 * len(chunk_ids),
+        "_source": False,
+        "docvalue_fields": ["chunk_id", "vector"],
+    }
+
+
+def hit_vector(hit: Mapping[str, Any]) -> list[float]:
+    values = hit["fields"]["vector"]
+    return values[0] if values and isinstance(values[0], list) else values
 
 
 def count_body(filters: Filters) -> dict[str, Any]:
@@ -303,8 +376,9 @@ def passing_body(chunk_ids: Sequence[str], filters: Filters) -> dict[str, Any]:
     """Which of ``chunk_ids`` pass ``filters``: ids only, all of them in one page."""
     return {
         "query": filter_query(filters, chunk_ids),
-        "size": len(chunk_ids),
+        "size": 2 * len(chunk_ids),  # room for a second version left behind by an interrupted write
         "_source": False,
+        "docvalue_fields": ["chunk_id"],
         "track_total_hits": False,
     }
 
@@ -332,14 +406,35 @@ def versions_query(report_id: str, source: str) -> dict[str, Any]:
     return {"bool": {"should": [{"term": {"source": source}}, {"ids": {"values": [report_id]}}]}}
 
 
-def stale_chunks_query(report_ids: Sequence[str], keep: Sequence[str]) -> dict[str, Any]:
-    """Chunks of ``report_ids`` except the ``keep`` ones just written."""
-    return {
-        "bool": {
-            "filter": [{"terms": {"report_id": list(report_ids)}}],
-            "must_not": [{"ids": {"values": list(keep)}}],
-        }
+def report_chunks_query(report_ids: Sequence[str]) -> dict[str, Any]:
+    """Every chunk document of these reports, whichever write it came from."""
+    return {"bool": {"filter": [{"terms": {"report_id": list(report_ids)}}]}}
+
+
+def page_body(
+    query: Mapping[str, Any],
+    sort: Sequence[str],
+    after: Sequence[Any] | None,
+    size: int,
+    fields: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One page of ``query``'s documents in a total order on ``sort`` (keyword fields), with the doc values
+    of ``fields``."""
+    body: dict[str, Any] = {
+        "query": dict(query),
+        "size": size,
+        "_source": False,
+        "docvalue_fields": [*sort, *fields],
+        "sort": [{name: "asc"} for name in sort],
+        "track_total_hits": False,
     }
+    if after is not None:
+        body["search_after"] = list(after)
+    return body
+
+
+def delete_actions(index: str, doc_ids: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"_op_type": "delete", "_index": index, "_id": i} for i in doc_ids]
 
 
 # -- documents ------------------------------------------------------------------------------------------
@@ -349,10 +444,11 @@ def _or_none(value: str) -> str | None:
     return value or None  # empty metadata is not indexed, so it never shows up as a facet value
 
 
-def chunk_document(item: IndexedChunk, source: str = "") -> dict[str, Any]:
+def chunk_document(item: IndexedChunk, source: str = "", stamp: str = "") -> dict[str, Any]:
     chunk, meta = item.chunk, item.chunk.meta
     return {
         "chunk_id": chunk.id,
+        "stamp": stamp,
         "report_id": chunk.report_id,
         "source": _or_none(source),
         "section_index": chunk.section_index,
@@ -366,19 +462,21 @@ def chunk_document(item: IndexedChunk, source: str = "") -> dict[str, Any]:
         "year": meta.year,
         "text": chunk.text,
         "tokens": " ".join(item.tokens),
-        "folded": item.folded,
+        "folded": char_tokens(item.folded),
         "vector": np.asarray(item.vector, dtype=np.float32).ravel().tolist(),
         "meta": dataclasses.asdict(meta),
     }
 
 
-def bulk_actions(index: str, chunks: Iterable[IndexedChunk], source: str = "") -> Iterator[dict[str, Any]]:
+def bulk_actions(
+    index: str, chunks: Iterable[IndexedChunk], source: str = "", stamp: str = ""
+) -> Iterator[dict[str, Any]]:
     for item in chunks:
         yield {
             "_op_type": "index",
             "_index": index,
-            "_id": item.chunk.id,
-            "_source": chunk_document(item, source),
+            "_id": doc_id(item.chunk.id, stamp),
+            "_source": chunk_document(item, source, stamp),
         }
 
 

@@ -37,6 +37,7 @@ _YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Clause openers too short to name a kind ("共计12次", "成功154起" is matched by a phrase): when nothing
 # longer precedes a figure in its clause, the clauses before it in the sentence may name the kind.
 _SHORT_OPENING = 3
+_FOLLOWING_REACH = 24  # how far after a figure a phrase may start
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,18 @@ def _best(candidates: list[_Choice]) -> Kind | None:
     return min(candidates, key=lambda c: (c.distance, -c.length, c.order)).kind
 
 
-def _kind_before(kinds: Sequence[Kind], unit: str, before: str) -> Kind | None:
+def _kind_before(kinds: Sequence[Kind], before: str) -> Kind | None:
     choices = []
     for order, kind in enumerate(kinds):
-        if unit not in kind.units:
-            continue
         for m in kind.matches(before):
             choices.append(_Choice(kind, len(before) - m.end, m.end - m.start, order))
     return _best(choices)
 
 
-def _kind_after(kinds: Sequence[Kind], unit: str, after: str) -> Kind | None:
+def _kind_after(kinds: Sequence[Kind], after: str) -> Kind | None:
     choices = []
     for order, kind in enumerate(kinds):
-        if unit not in kind.units:
-            continue
-        for m in kind.matches(after):
+        for m in kind.matches(after[:_FOLLOWING_REACH], following=True):
             choices.append(_Choice(kind, m.start, m.end - m.start, order))
     return _best(choices)
 
@@ -108,17 +105,20 @@ def _classify(
     next_start: int,
 ) -> Kind | None:
     """The kind of ``figure``; ``previous_end``/``next_start`` bound it by its neighbouring figures."""
+    sentence_start, sentence_end = clauses[0][0], clauses[-1][1]
+    marked = folded[sentence_start : figure.start] + "#" + folded[figure.end : sentence_end]
+    kinds = [k for k in kinds if figure.unit in k.units and k.fits(marked)]
     clause_index = next(i for i, (s, e) in enumerate(clauses) if s <= figure.start < e)
     clause_start, clause_end = clauses[clause_index]
     before = folded[max(clause_start, previous_end) : figure.start]
-    kind = _kind_before(kinds, figure.unit, before)
+    kind = _kind_before(kinds, before)
     if kind is not None:
         return kind
-    kind = _kind_after(kinds, figure.unit, folded[figure.end : min(clause_end, next_start)])
+    kind = _kind_after(kinds, folded[figure.end : min(clause_end, next_start)])
     if kind is not None or len(before.strip()) > _SHORT_OPENING or clause_index == 0:
         return kind
     sentence_before = folded[clauses[0][0] : clause_start]
-    return _kind_before(kinds, figure.unit, sentence_before)
+    return _kind_before(kinds, sentence_before)
 
 
 def extract_indicators(

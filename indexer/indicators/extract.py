@@ -86,11 +86,13 @@ def _section_category(sections: Sequence[Section], position: int) -> str:
     return category
 
 
-def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """[start, end) cut at every match of ``pattern`` (the matches left out)."""
+def _spans(
+    pattern: re.Pattern[str], text: str, start: int, end: int, keep: bool = False
+) -> list[tuple[int, int]]:
+    """[start, end) cut at every match of ``pattern``, the matches left out (or kept at the span ends)."""
     spans, position = [], start
     for match in pattern.finditer(text, start, end):
-        spans.append((position, match.start()))
+        spans.append((position, match.end() if keep else match.start()))
         position = match.end()
     spans.append((position, end))
     return spans
@@ -131,7 +133,7 @@ def extract_indicators(
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     set_phrases = _masked(folded)
     found: list[Indicator] = []
-    for sentence_start, sentence_end in _spans(_SENTENCE_END, folded, 0, len(folded)):
+    for sentence_start, sentence_end in _spans(_SENTENCE_END, folded, 0, len(folded), keep=True):
         figures = [
             Figure(
                 f.start + sentence_start,

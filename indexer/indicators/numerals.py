@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 __all__ = ["UNITS", "Figure", "find_figures", "parse_number"]
@@ -93,12 +94,12 @@ def parse_number(text: str) -> float:
     text = text.strip()
     if not text:
         raise ValueError("empty number")
-    scale = 1.0
+    scale = 1
     if text[-1] in "万亿" and text[:-1] and text[-2].isdigit():
-        scale = 1e4 if text[-1] == "万" else 1e8
+        scale = 10_000 if text[-1] == "万" else 100_000_000
         text = text[:-1]
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", text):
-        return float(text.replace(",", "")) * scale
+        return float(Decimal(text.replace(",", "")) * scale)  # decimal: 3.26万 is 32600, not 32599.99…
     try:
         return _cn_value(text) * scale
     except (ValueError, KeyError) as exc:

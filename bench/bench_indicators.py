@@ -17,9 +17,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from indexer.ingest.readers import ReadError, list_files
+from indexer.ingest.reports import load_report
 from indexer.models import Indicator
-from indexer.readers import ReadError, list_files
-from indexer.reports import load_report
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "work-reports"
 

@@ -9,8 +9,8 @@ import pytest
 from indexer.indicators import extract_indicators
 from indexer.indicators.__main__ import main
 from indexer.indicators.evaluation import evaluate, load_golden
+from indexer.ingest.reports import load_report
 from indexer.models import RESULTS, Indicator, Report
-from indexer.reports import load_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

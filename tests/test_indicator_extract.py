@@ -138,3 +138,8 @@ def test_extract_command_names_unreadable_files(tmp_path: Path, capsys: pytest.C
     captured = capsys.readouterr()
     assert "empty.txt" in captured.err
     assert "调解成功率" in captured.out
+
+
+def test_sentence_does_not_start_with_the_previous_quotes_end() -> None:
+    (found,) = extract_indicators("力争做到“调解一件，成功一件。”截至目前，共调解各类矛盾纠纷63件。")
+    assert found.text == "截至目前，共调解各类矛盾纠纷63件。"

@@ -33,6 +33,8 @@ _CHANGE = re.compile(r"(?:增长|下降|减少|降低|提高|上升|增加|压�
 _SET_PHRASES = re.compile(
     r"一次性|一站式|一次办|一件事|最多跑一次|一张网|一网通|一个窗口|一条龙|一揽子|一批次"
 )
+# A quotation or bracket closed right after the previous sentence's 。 belongs to that sentence.
+_CLOSERS = frozenset("”’」』）)]】\"'")
 _YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Clause openers too short to name a kind ("共计12次", "成功154起" is matched by a phrase): when nothing
 # longer precedes a figure in its clause, the clauses before it in the sentence may name the kind.
@@ -150,7 +152,7 @@ def extract_indicators(
         clauses = _spans(_CLAUSE_END, folded, sentence_start, sentence_end)
         orig_start, orig_end = to_original_span(offsets, sentence_start, sentence_end)
         # Trim the sentence's surrounding whitespace so the source reads cleanly.
-        while orig_start < orig_end and text[orig_start].isspace():
+        while orig_start < orig_end and (text[orig_start].isspace() or text[orig_start] in _CLOSERS):
             orig_start += 1
         while orig_end > orig_start and text[orig_end - 1].isspace():
             orig_end -= 1

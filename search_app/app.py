@@ -459,9 +459,9 @@ def _indicators(engine: SearchEngine, state: ps.PageState) -> None:
     event = st.dataframe(
         table,
         key="ind_table",
+        placeholder="",  # a report that gives no figure: an empty cell (never 0, nor "None")
         on_select="rerun",
         selection_mode="single-cell",
-        column_config={kind: st.column_config.NumberColumn(kind, format="%g") for kind in table.columns},
     )
     cells = event.selection.cells if event is not None else []
     if cells:
@@ -478,7 +478,9 @@ def _indicators(engine: SearchEngine, state: ps.PageState) -> None:
         "指标", iv.kinds(rows), index=None, placeholder="选择一项指标，查看各地对比", key="ind_kind"
     )
     if kind:
-        st.altair_chart(iv.chart(rows, kind), width="stretch", key="ind_chart")
+        st.altair_chart(
+            iv.chart(rows, kind), width="stretch", height=iv.chart_height(rows, kind), key="ind_chart"
+        )
         st.markdown("**原句**")
         _sources(engine, iv.sources(rows, kind), "kind")
 

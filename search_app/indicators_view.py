@@ -25,6 +25,7 @@ from search_app.render import place_line, text_html
 __all__ = [
     "chart",
     "chart_data",
+    "chart_height",
     "kinds",
     "marked_report_html",
     "row_label",
@@ -122,8 +123,12 @@ def chart(rows: Sequence[ReportIndicator], kind: str) -> alt.Chart:
             y=alt.Y(f"{PLACE}:N", sort="-x", title=None),
             tooltip=[PLACE, VALUE, UNIT],
         )
-        .properties(height=max(120, 28 * len(data)))
     )
+
+
+def chart_height(rows: Sequence[ReportIndicator], kind: str) -> int:
+    """Pixels for ``chart``: room for every bar's label."""
+    return 80 + 40 * len(chart_data(rows, kind))
 
 
 def source_html(row: ReportIndicator) -> str:

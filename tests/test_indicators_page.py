@@ -52,3 +52,15 @@ def test_sidebar_filter_applies_to_the_table(page: AppTest) -> None:
     at = checked(at.selectbox(key="ind_kind").set_value("法律咨询人次").run())
     (card,) = source_cards(at)
     assert "接待咨询<mark>400余人次</mark>" in card
+
+
+def test_a_selected_cell_shows_its_source_sentences(page: AppTest) -> None:
+    table = page.dataframe(key="ind_table").value
+    row = list(table.index).index("花田乡 · 2023")
+    page.session_state["ind_table"] = {
+        "selection": {"rows": [], "columns": [], "cells": [(row, "法律明白人人数")]}
+    }
+    at = checked(page.run())
+    panel = [m.value for m in at.markdown if "全年培养法律明白人<mark>6名</mark>" in m.value]
+    assert panel, "the cell's source sentences are shown"
+    assert any("现有法律明白人<mark>24名</mark>" in m.value for m in at.markdown)

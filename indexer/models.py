@@ -58,6 +58,35 @@ class ReportMeta:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """One figure a report gives for a practice indicator, e.g. 调解纠纷件数 = 63 件.
+
+    ``start``/``end`` cover the source sentence in ``Report.text`` (original script) and ``text`` is that
+    sentence; ``figure_start``/``figure_end`` cover the figure itself (number, unit and approximation words).
+    """
+
+    kind: str
+    value: float
+    unit: str
+    approx: bool
+    year: int | None
+    text: str
+    start: int
+    end: int
+    figure_start: int
+    figure_end: int
+    category: str = ""  # category of the section the sentence is in
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start <= self.figure_start < self.figure_end <= self.end):
+            raise ValueError(
+                f"bad indicator offsets {self.start}/{self.figure_start}/{self.figure_end}/{self.end}"
+            )
+        if self.end - self.start != len(self.text):
+            raise ValueError("indicator offsets do not match its sentence")
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     source: str
@@ -65,6 +94,7 @@ class Report:
     meta: ReportMeta
     sections: tuple[Section, ...] = ()
     encoding: str = ""
+    indicators: tuple[Indicator, ...] = ()
 
     def section_text(self, section: Section) -> str:
         return self.text[section.body_start : section.end]

@@ -1,13 +1,16 @@
-"""Search from the command line: ``python -m search_app search`` and ``python -m search_app evaluate``."""
+"""Search from the command line: ``python -m search_app search``, ``evaluate`` and ``indicators``."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from indexer.analysis import fold
+from indexer.indicators.taxonomy import taxonomy
 from indexer.models import CATEGORIES
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import Filters, IndexEmptyError, StoreError
@@ -15,7 +18,7 @@ from search_app.engine import Mode, SearchEngine, SearchResult
 from search_app.evaluation import MODES, SPLITS, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
 from search_app.highlight import plain_marks
-from search_app.records import hit_record
+from search_app.records import INDICATOR_FIELDS, hit_record, indicator_record, number
 from search_app.services import open_engine
 
 
@@ -55,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true")
     _add_common(ev)
+
+    ind = sub.add_parser(
+        "indicators", help="figures the reports give (调解纠纷件数, 调解成功率 …), per report"
+    )
+    ind.add_argument("--kind", action="append", default=[], help="only this kind (repeatable); see --kinds")
+    ind.add_argument("--kinds", action="store_true", help="list the kinds of the taxonomy and exit")
+    ind.add_argument("--year-from", type=int)
+    ind.add_argument("--year-to", type=int)
+    ind.add_argument("--province", action="append", default=[])
+    ind.add_argument("--county", action="append", default=[])
+    ind.add_argument("--township", action="append", default=[])
+    ind.add_argument("--category", action="append", default=[], choices=CATEGORIES)
+    output = ind.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON object per indicator (UTF-8)")
+    output.add_argument("--csv", action="store_true", help="CSV with a header row (UTF-8)")
+    _add_common(ind)
     return parser
 
 
@@ -164,10 +183,56 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kinds(asked: Sequence[str]) -> tuple[str, ...]:
+    """The taxonomy labels ``asked`` names (either script); ValueError names an unknown one."""
+    labels = {fold(k.label): k.label for k in taxonomy()}
+    unknown = [k for k in asked if fold(k) not in labels]
+    if unknown:
+        raise ValueError(f"unknown indicator kind {unknown[0]!r}: `--kinds` lists the {len(labels)} kinds")
+    return tuple(labels[fold(k)] for k in asked)
+
+
+def run_indicators(args: argparse.Namespace) -> int:
+    if args.kinds:
+        for kind in taxonomy():
+            print(f"{kind.label}\t{','.join(sorted(kind.units))}")
+        return 0
+    kinds = _kinds(args.kind)
+    filters = Filters(
+        year_min=args.year_from,
+        year_max=args.year_to,
+        provinces=tuple(args.province),
+        counties=tuple(args.county),
+        townships=tuple(args.township),
+        categories=tuple(args.category),
+    )
+    rows = _engine(args).indicators(filters, kinds)
+    if args.json:
+        for row in rows:
+            print(json.dumps(indicator_record(row), ensure_ascii=False))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=INDICATOR_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(indicator_record(row) for row in rows)
+    else:
+        for row in rows:
+            meta, i = row.meta, row.indicator
+            place = meta.township or meta.county or meta.title or row.report_id
+            approx = "≈" if i.approx else ""
+            sentence = i.text.replace("\n", " ")
+            print(f"{place}\t{i.year or ''}\t{i.kind}\t{approx}{number(i.value)}{i.unit}\t{sentence[:80]}")
+        if not rows:
+            print("no indicators", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"search": run_search, "evaluate": run_evaluate, "indicators": run_indicators}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_search(args) if args.command == "search" else run_evaluate(args)
+        return COMMANDS[args.command](args)
     except IndexEmptyError:
         print("error: the index is empty: run `python -m indexer reindex seeds` first", file=sys.stderr)
     except StoreError as exc:

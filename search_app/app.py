@@ -23,6 +23,7 @@ from indexer.settings import Settings
 from indexer.stores.base import IndexStats, Store
 from indexer.wiring import embedder_from, store_from
 from search_app import export, render
+from search_app import indicators_view as iv
 from search_app import page_state as ps
 from search_app.engine import EMPTY_QUERY_MESSAGE, Hit, SearchEngine, SearchResult
 
@@ -424,6 +425,84 @@ def _compare(engine: SearchEngine, state: ps.PageState) -> None:
             column.markdown(render.compact_card(hit, whole=True), unsafe_allow_html=True)
 
 
+# -- indicators tab --------------------------------------------------------------------------------------
+def _indicators(engine: SearchEngine, state: ps.PageState) -> None:
+    st.caption(
+        "各报告中的数字指标（自动抽取）；左侧的地区、年份与章节类别筛选同样适用。"
+        "点击表格中的数字查看原句；同一报告有多个数字时表中显示最大值。"
+    )
+    rows = _guarded(lambda: engine.indicators(state.filters))
+    if rows is None:
+        return
+    if not rows:
+        st.info("所选范围内的报告没有抽取到指标。")
+        return
+    table = iv.table(rows)
+    head, csv_col, xlsx_col = st.columns([6, 1, 1])
+    head.markdown(f"共 **{len(table)}** 份报告 · **{len(table.columns)}** 项指标 · {len(rows)} 个数字")
+    csv_col.download_button(
+        "导出 CSV",
+        lambda: iv.table_csv(table),
+        "指标表.csv",
+        export.CSV_MIME,
+        key="ind_csv",
+        on_click="ignore",
+    )
+    xlsx_col.download_button(
+        "导出 Excel",
+        iv.to_xlsx(table, rows),
+        "指标表.xlsx",
+        export.XLSX_MIME,
+        key="ind_xlsx",
+        on_click="ignore",
+    )
+    event = st.dataframe(
+        table,
+        key="ind_table",
+        placeholder="",  # a report that gives no figure: an empty cell (never 0, nor "None")
+        on_select="rerun",
+        selection_mode="single-cell",
+    )
+    cells = event.selection.cells if event is not None else []
+    if cells:
+        position, kind = cells[0]
+        if 0 <= position < len(table) and kind in table.columns:
+            label = str(table.index[position])
+            found = iv.sources(rows, kind, label)
+            with st.container(border=True, key="ind_cell_sources"):
+                st.markdown(f"**{_md(label)} · {_md(kind)}**")
+                if not found:
+                    st.caption("这份报告没有给出这项指标的数字。")
+                _sources(engine, found, "cell")
+    kind = st.selectbox(
+        "指标", iv.kinds(rows), index=None, placeholder="选择一项指标，查看各地对比", key="ind_kind"
+    )
+    if kind:
+        st.altair_chart(
+            iv.chart(rows, kind), width="stretch", height=iv.chart_height(rows, kind), key="ind_chart"
+        )
+        st.markdown("**原句**")
+        _sources(engine, iv.sources(rows, kind), "kind")
+
+
+def _sources(engine: SearchEngine, found: Sequence, prefix: str) -> None:
+    for n, row in enumerate(found):
+        st.markdown(iv.source_html(row), unsafe_allow_html=True)
+        if st.button("查看全文", key=f"ind_doc:{prefix}:{n}:{row.report_id}:{row.indicator.figure_start}"):
+            _source_dialog(engine, row.report_id, row.indicator.start, row.indicator.end)
+
+
+@st.dialog("报告全文", width="large")
+def _source_dialog(engine: SearchEngine, report_id: str, start: int, end: int) -> None:
+    report = _guarded(lambda: engine.report(report_id))
+    if report is None:
+        st.warning("找不到这份报告，索引可能已更新，请刷新页面。")
+        return
+    st.markdown(f"### {_md(report.meta.title or '（无标题）')}")
+    st.caption("黄色标出的是指标所在的原句。")
+    st.markdown(iv.marked_report_html(report, start, end), unsafe_allow_html=True)
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 def _show_problem(exc: BaseException) -> None:
     problem = render.problem(exc)
@@ -469,12 +548,14 @@ def _page(engine: SearchEngine) -> None:
     counts = result.facets if result is not None and result.facets else engine.facets(state.filters)
     _sidebar_filters(index_facets, counts, years, searched=result is not None and not result.message)
     st.query_params.from_dict(ps.encode(state))
-    search_tab, compare_tab = st.tabs(["检索", "对比"])
+    search_tab, compare_tab, indicators_tab = st.tabs(["检索", "对比", "指标"])
     with search_tab:
         _controls()
         _results(engine, state, result or SearchResult(None, [], 0))
     with compare_tab:
         _compare(engine, state)
+    with indicators_tab:
+        _indicators(engine, state)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from indexer.stores.base import (
     EmbedderMismatchError,
     Filters,
     IndexStats,
+    ReportIndicator,
     ScoredId,
     Store,
 )
@@ -410,3 +411,8 @@ class SearchEngine:
 
     def facets(self, filters: Filters | None = None) -> dict[str, dict[str, int]]:
         return self.store.facets(filters or Filters())
+
+    def indicators(self, filters: Filters | None = None, kinds: Sequence[str] = ()) -> list[ReportIndicator]:
+        """Indicators of the reports ``filters`` select (place names in either script), of ``kinds`` only."""
+        rows = self.store.indicators(self._script_insensitive(filters or Filters()))
+        return [r for r in rows if not kinds or r.indicator.kind in kinds]

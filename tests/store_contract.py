@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from indexer.analysis import fold, tokenize
+from indexer.indicators import extract_indicators
 from indexer.models import OTHER, PLANS, PRINCIPAL_DUTY, PROBLEMS, RESULTS, Chunk, Report, ReportMeta, Section
 from indexer.stores.base import (
     FACET_FIELDS,
@@ -44,7 +45,7 @@ REPORTS: tuple[tuple[str, ReportMeta, tuple[tuple[str, str], ...]], ...] = (
         "r1",
         ZJ_HAINING,
         (
-            (RESULTS, "全面推进法治政府建设，深化行政执法体制改革。"),
+            (RESULTS, "全面推进法治政府建设，调解矛盾纠纷63件，成功60件。"),
             (PROBLEMS, "行政执法人员法治意识有待提升，执法不规范。"),
             (PLANS, "下一步将加强法治政府建设，推进依法行政。"),
         ),
@@ -63,7 +64,7 @@ REPORTS: tuple[tuple[str, ReportMeta, tuple[tuple[str, str], ...]], ...] = (
         GD_NANHAI,
         (
             (RESULTS, "推進法治政府建設，完善行政執法監督制度。"),
-            (OTHER, "開展普法宣傳活動，提升群眾法治意識。"),
+            (OTHER, "開展普法宣傳活動12次，提升群眾法治意識。"),
             (PLANS, "持续优化营商环境，推进政务服务标准化。"),
         ),
     ),
@@ -98,7 +99,15 @@ def build_report(
             Section(index, heading, 1, "一二三四五"[index], category, start, body_start, len(text))
         )
         spans.append((body_start, body_start + len(body)))
-    report = Report(report_id, f"/reports/{report_id}.txt", text, meta, tuple(sections), "utf-8")
+    report = Report(
+        report_id,
+        f"/reports/{report_id}.txt",
+        text,
+        meta,
+        tuple(sections),
+        "utf-8",
+        extract_indicators(text, meta.year, sections),
+    )
     vectors = unit_vectors(len(passages), seed)
     chunks = []
     for section, (start, end), vector in zip(sections, spans, vectors, strict=True):
@@ -197,6 +206,39 @@ FILTER_CASES: dict[str, Filters] = {
     "combined": Filters(provinces=("浙江省",), categories=(PROBLEMS,), excluded=(fold("宣传"),)),
     "nothing_matches": Filters(townships=("不存在镇",)),
 }
+
+INDICATOR_FILTER_CASES: dict[str, Filters] = {
+    "none": NO_FILTERS,
+    "year_range": Filters(year_min=2021, year_max=2021),
+    "provinces": Filters(provinces=("广东省",)),
+    "townships": Filters(townships=("许村镇", "西樵镇")),
+    "categories": Filters(categories=(OTHER,)),
+    "report_ids": Filters(report_ids=("r3",)),
+    "exclude_report_ids": Filters(exclude_report_ids=("r1",)),
+    "nothing_matches": Filters(counties=("不存在县",)),
+}
+
+
+def expected_indicators(filters: Filters) -> list[tuple[str, str, float, str, int]]:
+    """(report id, kind, value, unit, figure offset) of every corpus indicator ``filters`` keep, in order."""
+    rows = []
+    for report, _ in sorted(corpus(), key=lambda pair: pair[0].id):
+        meta = report.meta
+        if not (
+            (filters.year_min is None or (meta.year is not None and meta.year >= filters.year_min))
+            and (filters.year_max is None or (meta.year is not None and meta.year <= filters.year_max))
+            and (not filters.provinces or meta.province in filters.provinces)
+            and (not filters.counties or meta.county in filters.counties)
+            and (not filters.townships or meta.township in filters.townships)
+            and (not filters.report_ids or report.id in filters.report_ids)
+            and report.id not in filters.exclude_report_ids
+        ):
+            continue
+        for i in sorted(report.indicators, key=lambda i: i.figure_start):
+            if not filters.categories or i.category in filters.categories:
+                rows.append((report.id, i.kind, i.value, i.unit, i.figure_start))
+    return rows
+
 
 QUERY = tuple(tokenize("推进法治政府建设 行政执法"))
 
@@ -379,6 +421,38 @@ class StoreContract:
         assert store.calibration() is None  # not before the publish
         writer.publish()
         assert store.calibration() == recorded
+
+    # -- indicators ----------------------------------------------------------------------------------
+    def test_corpus_has_indicators_in_both_scripts(self) -> None:
+        kinds = {(r.id, i.kind, i.value) for r, _ in corpus() for i in r.indicators}
+        assert kinds == {("r1", "调解纠纷件数", 63), ("r1", "调解成功件数", 60), ("r3", "普法活动次数", 12)}
+
+    @pytest.mark.parametrize("case", list(INDICATOR_FILTER_CASES))
+    def test_indicators_listed_with_their_reports(self, store: Store, case: str) -> None:
+        publish(store)
+        filters = INDICATOR_FILTER_CASES[case]
+        listed = store.indicators(filters)
+        assert [
+            (r.report_id, r.indicator.kind, r.indicator.value, r.indicator.unit, r.indicator.figure_start)
+            for r in listed
+        ] == expected_indicators(filters)
+        by_id = {report.id: report for report, _ in corpus()}
+        for row in listed:
+            report = by_id[row.report_id]
+            assert row.meta == report.meta
+            assert row.indicator in report.indicators
+            assert report.text[row.indicator.start : row.indicator.end] == row.indicator.text
+
+    def test_indicators_follow_replaced_and_removed_reports(self, store: Store) -> None:
+        with pytest.raises(IndexEmptyError):
+            store.indicators(NO_FILTERS)
+        publish(store)
+        report, chunks = build_report("r1", ZJ_HAINING, ((RESULTS, "调解矛盾纠纷70件。"),), 12)
+        store.replace_report(report, chunks)
+        store.remove_report("r3")
+        listed = [(r.report_id, r.indicator.kind, r.indicator.value) for r in store.indicators(NO_FILTERS)]
+        assert listed == [("r1", "调解纠纷件数", 70)]
+        assert store.get_report("r1").indicators == report.indicators
 
     # -- changing the published generation -----------------------------------------------------------
     def test_replace_report_by_id_and_by_source(self, store: Store) -> None:

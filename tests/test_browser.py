@@ -217,3 +217,28 @@ def test_hostile_report_text_is_shown_as_inert_text(page, app_url):
     page.wait_for_timeout(500)  # give a (wrongly) live onerror handler time to fire
     assert page.dialogs == []
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+
+
+def test_indicators_tab_chart_and_source_sentence(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="指标").click()
+    page.locator(".st-key-ind_table").wait_for()
+
+    # Choose an indicator: its bar chart and the sentences its figures come from appear.
+    page.get_by_role("combobox", name="指标").click()
+    page.get_by_role("option", name="调解成功率", exact=True).click()
+    chart = page.locator("[data-testid=stVegaLiteChart]")
+    chart.locator("canvas, svg").first.wait_for()
+    sources = page.locator(".fz-card:has(mark)")
+    sources.first.wait_for()
+    texts = sources.all_inner_texts()
+    assert any("調解成功率均達98%" in t for t in texts)  # the Traditional report, as it is written
+    assert all("调解成功率" in t.splitlines()[0] for t in texts)
+    page.screenshot(path=str(OUT / "indicators.png"), full_page=True)
+
+    # A source opens its report with the sentence highlighted.
+    page.get_by_role("button", name="查看全文").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("mark#fz-source").wait_for()
+    assert "成功率" in dialog.locator("mark#fz-source").inner_text()
+    assert page.dialogs == []

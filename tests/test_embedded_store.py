@@ -263,3 +263,23 @@ def test_folded_texts_find_substrings_per_document() -> None:
     assert texts.mask_containing("府法").tolist() == [False, False, True, False]  # never across documents
     assert texts.mask_containing("政府政府").tolist() == [False] * 4
     assert texts.text(2) == "政府法治" and texts.contains(3, "法治") and not texts.contains(1, "法")
+
+
+def test_schema_one_index_gains_indicators_and_keeps_its_reports(tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    with EmbeddedStore(path) as store:
+        publish(store)
+    conn = sqlite3.connect(path / "index.sqlite")  # make it an index written before indicators existed
+    conn.execute("ALTER TABLE reports DROP COLUMN indicators")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with EmbeddedStore(path) as store:
+        assert store.indicators(NO_FILTERS) == []  # nothing extracted yet: reindex fills them
+        report, _ = corpus()[0]
+        assert store.get_report(report.id) == replace(report, indicators=())
+        publish(store)
+        assert {r.report_id for r in store.indicators(NO_FILTERS)} == {"r1", "r3"}
+    conn = sqlite3.connect(path / "index.sqlite")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()

@@ -836,3 +836,37 @@ def test_calibration_rides_in_the_index_meta() -> None:
     assert writer._meta["embedder_id"] == "e" and writer._meta[bodies.CALIBRATION_META]["excess"] == {
         "zh": 0.03
     }
+
+
+def test_reports_carry_their_indicators() -> None:
+    from indexer.indicators import extract_indicators
+
+    text = "調解矛盾糾紛157起，調解成功154起。"
+    report = Report(
+        "r",
+        "/r.txt",
+        text,
+        ReportMeta(township="船溪乡", year=2022),
+        (),
+        "utf-8",
+        extract_indicators(text, 2022),
+    )
+    assert len(report.indicators) == 2
+    mapping = bodies.reports_index_body()["mappings"]["properties"]
+    assert mapping["indicators"] == {"type": "object", "enabled": False}
+    source = json.loads(json.dumps(bodies.report_action("idx", report)["_source"]))  # as sent and read back
+    assert source["indicators"][0]["text"] == text
+    assert bodies.report_from_source(source) == report
+    report_id, meta, indicators = bodies.report_indicators_from_source(
+        {k: source[k] for k in bodies.INDICATOR_SOURCE_FIELDS}
+    )
+    assert (report_id, meta, indicators) == ("r", report.meta, report.indicators)
+    # A report stored before indicators existed reads back with none.
+    del source["indicators"]
+    assert bodies.report_from_source(source).indicators == ()
+
+
+def test_indicators_query_leaves_report_text_out() -> None:
+    body = bodies.indicators_query()
+    assert set(body["_source"]) == {"report_id", "meta", "indicators"}
+    assert "text" not in body["_source"] and body["query"] == {"match_all": {}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from indexer.indicators import extract_indicators
 from indexer.ingest.cleaning import clean_text
 from indexer.ingest.metadata import extract_meta
 from indexer.ingest.readers import RawDocument, ReadError, read_document
@@ -24,13 +25,16 @@ def parse_report(raw: RawDocument) -> Report:
     text = clean_text(raw.text)
     if not text.strip():
         raise ReadError(raw.source, "no text after cleaning")
+    meta = extract_meta(text, raw.source)
+    sections = tuple(parse_sections(text))
     return Report(
         id=report_id(text),
         source=raw.source,
         text=text,
-        meta=extract_meta(text, raw.source),
-        sections=tuple(parse_sections(text)),
+        meta=meta,
+        sections=sections,
         encoding=raw.encoding,
+        indicators=extract_indicators(text, meta.year, sections),
     )
 
 

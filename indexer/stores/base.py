@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.models import Chunk, Report
+from indexer.models import Chunk, Indicator, Report, ReportMeta
 
 FACET_FIELDS: tuple[str, ...] = ("year", "province", "county", "township", "category")
 
@@ -79,6 +79,15 @@ NO_FILTERS = Filters()
 class ScoredId:
     chunk_id: str
     score: float
+
+
+@dataclass(frozen=True)
+class ReportIndicator:
+    """One indicator with the report it was read from, as ``Store.indicators`` lists them."""
+
+    report_id: str
+    meta: ReportMeta
+    indicator: Indicator
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,17 @@ class Store(Protocol):
 
     def get_vectors(self, ids: Sequence[str]) -> np.ndarray: ...
 
-    def get_report(self, report_id: str) -> Report | None: ...
+    def get_report(self, report_id: str) -> Report | None:
+        """The report with its sections and indicators."""
+        ...
+
+    def indicators(self, filters: Filters) -> list[ReportIndicator]:
+        """Indicators of the published reports, by report id then position (``indicator_rows``).
+
+        Metadata filters and ``report_ids`` select reports; ``categories`` selects indicators by their
+        section's category; ``phrases``/``excluded`` do not apply.
+        """
+        ...
 
     def facets(self, filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
         """Counts per value of each ``FACET_FIELDS`` field over matching chunks (or over ``chunk_ids``)."""

@@ -30,10 +30,12 @@ from indexer.stores.base import (
     IndexedChunk,
     IndexEmptyError,
     IndexStats,
+    ReportIndicator,
     ScoredId,
     StoreError,
 )
 from indexer.stores.es_cluster import RETRY_SECONDS, BulkWriteError, Cluster, split_credentials
+from indexer.stores.indicator_rows import select_indicators
 
 __all__ = ["BulkWriteError", "ElasticsearchStore", "split_credentials"]
 
@@ -303,6 +305,20 @@ class ElasticsearchStore:
             hit["_id"]: (hit["fields"].get("source") or [""])[0]
             for hit in self._ids(report_index, {"match_all": {}}, ("report_id",), ("source",))
         }
+
+    def indicators(self, filters: Filters) -> list[ReportIndicator]:
+        _, report_index, _ = self._live()
+        reports, after = [], None
+        while True:  # paged in report-id order, each page with the indicator fields of its reports
+            body = {
+                **bodies.page_body({"match_all": {}}, ("report_id",), after, PAGE),
+                **bodies.indicators_query(),
+            }
+            hits = self._search("list the indicators", report_index, body)["hits"]["hits"]
+            reports += [bodies.report_indicators_from_source(hit.get("_source") or {}) for hit in hits]
+            if len(hits) < PAGE:
+                return select_indicators(reports, filters)
+            after = hits[-1]["sort"]
 
     def drop(self) -> None:
         """Delete both aliases and every generation of this store, including ones left by crashed loads."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.models import Chunk, Report
+from indexer.models import Chunk, Report, ReportMeta
 from indexer.stores import sqlite_schema as db
 from indexer.stores.base import (
     EmbedderMismatchError,
@@ -24,6 +24,7 @@ from indexer.stores.base import (
     IndexedChunk,
     IndexEmptyError,
     IndexStats,
+    ReportIndicator,
     ScoredId,
 )
 from indexer.stores.generation_writer import (
@@ -33,6 +34,7 @@ from indexer.stores.generation_writer import (
     remove_dead_generations,
     validate,
 )
+from indexer.stores.indicator_rows import indicators_from, select_indicators
 from indexer.stores.snapshot import Snapshot
 from indexer.stores.snapshot_loader import load_snapshot
 
@@ -199,11 +201,29 @@ class EmbeddedStore:
     def get_report(self, report_id: str) -> Report | None:
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT r.id, r.source, r.text, r.meta, r.sections, r.encoding FROM reports r, current c "
-                "WHERE r.generation = c.generation AND r.id = ?",
+                f"{db.REPORT_SELECT}, current c WHERE r.generation = c.generation AND r.id = ?",
                 (report_id,),
             ).fetchone()
         return None if row is None else db.report_from_row(row)
+
+    def indicators(self, filters: Filters) -> list[ReportIndicator]:
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN")  # one read transaction: pointer and rows of one generation
+            try:
+                (generation,) = conn.execute("SELECT generation FROM current").fetchone()
+                rows = conn.execute(
+                    "SELECT id, meta, indicators FROM reports WHERE generation = ? AND indicators != '[]'",
+                    (generation,),
+                ).fetchall()
+            finally:
+                conn.execute("COMMIT")
+        if generation is None:
+            raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+        reports = (
+            (report_id, ReportMeta(**json.loads(meta)), indicators_from(json.loads(indicators)))
+            for report_id, meta, indicators in rows
+        )
+        return select_indicators(reports, filters)
 
     def facets(self, filters: Filters, chunk_ids: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
         """Counts of non-empty values; with ``chunk_ids``, over those chunks that also match ``filters``."""

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from indexer.models import Chunk, Report, ReportMeta, Section
+from indexer.models import Chunk, Indicator, Report, ReportMeta, Section
 from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, MatchRule
+from indexer.stores.indicator_rows import indicator_dicts, indicators_from
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: reports carry their indicators
 SIMILARITY = "fazhi_bm25"
 BM25_K1, BM25_B = 1.2, 0.75
 # Elasticsearch's "BM25" is Lucene's LegacyBM25Similarity, which multiplies every score by (k1 + 1); the
@@ -175,6 +176,7 @@ def reports_index_body() -> dict[str, Any]:
                 "text": _STORED_ONLY_TEXT,
                 "meta": {"type": "object", "enabled": False},
                 "sections": {"type": "object", "enabled": False},
+                "indicators": {"type": "object", "enabled": False},  # listed and filtered client-side
             },
         },
     }
@@ -492,8 +494,23 @@ def report_action(index: str, report: Report) -> dict[str, Any]:
             "text": report.text,
             "meta": dataclasses.asdict(report.meta),
             "sections": [dataclasses.asdict(s) for s in report.sections],
+            "indicators": indicator_dicts(report.indicators),
         },
     }
+
+
+# What ``Store.indicators`` reads of each report; the filtering happens in ``indicator_rows``.
+INDICATOR_SOURCE_FIELDS = ("report_id", "meta", "indicators")
+
+
+def indicators_query() -> dict[str, Any]:
+    """A scan over every report of the report index, without its text (``indicators`` is not indexed, so
+    reports without any cannot be left out by the query)."""
+    return {"_source": list(INDICATOR_SOURCE_FIELDS), "query": {"match_all": {}}}
+
+
+def report_indicators_from_source(source: Mapping[str, Any]) -> tuple[str, ReportMeta, tuple[Indicator, ...]]:
+    return source["report_id"], _meta_from(source.get("meta")), indicators_from(source.get("indicators"))
 
 
 def _meta_from(data: Mapping[str, Any] | None) -> ReportMeta:
@@ -523,4 +540,5 @@ def report_from_source(source: Mapping[str, Any]) -> Report:
         meta=_meta_from(source.get("meta")),
         sections=tuple(Section(**s) for s in source.get("sections") or ()),
         encoding=source.get("encoding") or "",
+        indicators=indicators_from(source.get("indicators")),
     )

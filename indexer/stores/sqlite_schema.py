@@ -18,8 +18,9 @@ import numpy as np
 
 from indexer.models import Chunk, Report, ReportMeta, Section
 from indexer.stores.base import IndexedChunk, StoreError
+from indexer.stores.indicator_rows import indicator_dicts, indicators_from
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_FILE = "index.sqlite"
 BUSY_TIMEOUT_MS = 60_000
 
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS reports (
     meta TEXT NOT NULL,
     sections TEXT NOT NULL,
     encoding TEXT NOT NULL,
+    indicators TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (generation, id)
 );
 CREATE INDEX IF NOT EXISTS reports_source ON reports (generation, source);
@@ -95,7 +97,13 @@ CHUNK_COLUMNS = (
     "tokens, year, province, county, township"
 )
 CHUNK_INSERT = f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-REPORT_INSERT = "INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?, ?, ?)"
+REPORT_INSERT = (
+    "INSERT OR REPLACE INTO reports (generation, id, source, text, meta, sections, encoding, indicators) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+REPORT_SELECT = "SELECT r.id, r.source, r.text, r.meta, r.sections, r.encoding, r.indicators FROM reports r"
+# Schema 1 indexes gain the column; their reports have no indicators until the next reindex.
+_MIGRATIONS = {1: "ALTER TABLE reports ADD COLUMN indicators TEXT NOT NULL DEFAULT '[]'"}
 VECTOR_INSERT = "INSERT INTO vectors (chunk_rowid, generation, vector) VALUES (?, ?, ?)"
 CHUNK_SELECT = (
     'SELECT id, report_id, section_index, breadcrumb, category, text, start, "end", meta FROM chunks'
@@ -113,14 +121,32 @@ def connect(directory: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA journal_size_limit = 67108864")  # truncate the WAL after big writes
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (0, SCHEMA_VERSION):
+    if version not in (0, *_MIGRATIONS, SCHEMA_VERSION):
         conn.close()
         raise StoreError(f"{directory / DB_FILE}: index schema {version}, this code reads {SCHEMA_VERSION}")
     if version == 0:  # IF NOT EXISTS everywhere: two processes may both get here on a new directory
         conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    elif version in _MIGRATIONS:
+        _migrate(conn)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'generation_meta'").fetchone() is None:
         conn.executescript(f"BEGIN IMMEDIATE; {_META_SCHEMA} COMMIT;")
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older index to ``SCHEMA_VERSION``; the version is read again under the write lock because
+    another process may have migrated it meanwhile."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        while version in _MIGRATIONS:
+            conn.execute(_MIGRATIONS[version])
+            version += 1
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def delete_generation_rows(conn: sqlite3.Connection, generation: str) -> None:
@@ -144,11 +170,12 @@ def clear(conn: sqlite3.Connection) -> None:
 def report_row(generation: str, report: Report) -> tuple:
     sections = json.dumps([asdict(s) for s in report.sections], ensure_ascii=False)
     meta = json.dumps(asdict(report.meta), ensure_ascii=False)
-    return (generation, report.id, report.source, report.text, meta, sections, report.encoding)
+    indicators = json.dumps(indicator_dicts(report.indicators), ensure_ascii=False)
+    return (generation, report.id, report.source, report.text, meta, sections, report.encoding, indicators)
 
 
 def report_from_row(row: tuple) -> Report:
-    report_id, source, text, meta, sections, encoding = row
+    report_id, source, text, meta, sections, encoding, indicators = row
     return Report(
         id=report_id,
         source=source,
@@ -156,6 +183,7 @@ def report_from_row(row: tuple) -> Report:
         meta=ReportMeta(**json.loads(meta)),
         sections=tuple(Section(**s) for s in json.loads(sections)),
         encoding=encoding,
+        indicators=indicators_from(json.loads(indicators)),
     )
 
 

@@ -49,6 +49,8 @@ class GenerationInfo:
     version: int
     embedder_id: str
     dim: int
+    vector_epoch: int = 0  # batches of vectors added after publishing (``vector_fill``)
+    vectors_upto: int = 0  # every chunk with a rowid up to this one has its vector
 
 
 def metadata_key(filters: Filters) -> Filters:
@@ -61,15 +63,22 @@ def metadata_key(filters: Filters) -> Filters:
 
 class Snapshot:
     def __init__(
-        self, info: GenerationInfo, rows: Sequence[tuple], bm25: Bm25Index, vectors: VectorIndex
+        self,
+        info: GenerationInfo,
+        rows: Sequence[tuple],
+        bm25: Bm25Index,
+        vectors: VectorIndex,
+        rowids: np.ndarray | None = None,
     ) -> None:
-        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
+        """``rows`` hold (id, report id, category, year, province, county, township, folded text);
+        ``rowids`` the chunks' SQLite rowids, ascending (where vectors added later go)."""
         ids, report_ids, categories, years, provinces, counties, townships, folded = (
             zip(*rows, strict=True) if rows else ((),) * 8
         )
         if not len(ids) == bm25.n_docs == len(vectors.matrix):
             raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
         self.info = info
+        self.rowids = np.arange(len(ids), dtype=np.int64) if rowids is None else rowids
         self.ids: tuple[str, ...] = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self.years = np.array([y or 0 for y in years], dtype=np.int32)
@@ -91,6 +100,14 @@ class Snapshot:
     @property
     def key(self) -> tuple[str, int]:
         return (self.info.generation, self.info.version)
+
+    def add_vectors(self, rowids: np.ndarray, vectors: np.ndarray, epoch: int, upto: int) -> None:
+        """Vectors computed since this snapshot was loaded (rows of chunks it no longer has are ignored)."""
+        positions = np.searchsorted(self.rowids, rowids)
+        positions = np.minimum(positions, max(len(self.rowids) - 1, 0))
+        known = (self.rowids[positions] == rowids) if len(self.rowids) else np.zeros(len(rowids), bool)
+        self.vectors.fill(positions[known], vectors[known])
+        self.info = replace(self.info, vector_epoch=epoch, vectors_upto=upto)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -195,6 +212,9 @@ class Snapshot:
 
     def vector(self, query: np.ndarray, filters: Filters, k: int) -> list[tuple[str, float]]:
         docs = self.allowed(filters)
+        present = self.vectors.present  # once: a concurrent fill swaps it for a wider one
+        if present is not None:
+            docs = np.flatnonzero(present) if docs is None else docs[present[docs]]
         scores = self.vectors.scores(query, docs)
         return self._named(*self._rank(docs, scores, k, filters.excluded))
 

@@ -46,6 +46,12 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array, dtype=bool)
+    array.flags.writeable = False
+    return array
+
+
 def _matvec(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     """matrix @ q in numpy's own single-threaded loops, not BLAS: on a small shared machine, threaded
     sgemv measured twice as slow here, and its idle threads spin and slow down every other request."""
@@ -53,16 +59,46 @@ def _matvec(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 class VectorIndex:
-    """Cosine similarity as one matrix-vector product; rows are normalised once, at build time."""
+    """Cosine similarity as one matrix-vector product; rows are normalised once, at build time.
 
-    def __init__(self, vectors: np.ndarray) -> None:
-        """Takes ownership of a float32 ``vectors`` array: it is normalised in place and frozen."""
-        self.matrix = normalise_rows(vectors)
+    Rows may still be missing (vectors computed after publishing): ``present`` marks the rows that have
+    one, and ``fill`` adds rows in place. Readers take ``present`` once per query, and a row is written
+    before ``present`` is swapped for a copy that includes it, so a reader never ranks a half-written row.
+    """
+
+    def __init__(self, vectors: np.ndarray, present: np.ndarray | None = None) -> None:
+        """Takes ownership of a float32 ``vectors`` array: it is normalised in place and frozen.
+
+        ``present`` (bool per row) says which rows hold a vector; None means all of them.
+        """
+        self._rows = normalise_rows(vectors)
+        self.matrix = self._rows.view()
         self.matrix.flags.writeable = False
+        if present is not None and len(present) != len(self._rows):
+            raise ValueError(f"{len(present)} presence flags for {len(self._rows)} vectors")
+        self.present = None if present is None or present.all() else _frozen(present)
 
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
+
+    @property
+    def covered(self) -> int:
+        """Rows that have a vector."""
+        present = self.present
+        return len(self.matrix) if present is None else int(present.sum())
+
+    def fill(self, positions: np.ndarray, vectors: np.ndarray) -> None:
+        """Set rows ``positions`` to (normalised) ``vectors`` and mark them present; one writer at a time."""
+        if len(positions) == 0:
+            return
+        self._rows[positions] = normalise_rows(np.array(vectors, dtype=np.float32))
+        present = self.present
+        if present is None:
+            return
+        present = present.copy()
+        present[positions] = True
+        self.present = None if present.all() else _frozen(present)
 
     def scores(self, query: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
         """Cosine of ``query`` with every row (or with ``candidates`` rows, in that order)."""

@@ -26,7 +26,7 @@ def coverage_percent(stats: IndexStats) -> int:
 
 
 def coverage_line(stats: IndexStats) -> str:
-    """ "语义索引 37 % · 约 2 小时"; "语义索引 100 %" when complete; "已暂停" when no run is computing them."""
+    """ "语义索引 37 % · 约 2 小时"; "语义索引 100 %" when complete; "已暂停" when no run computes them."""
     percent = coverage_percent(stats)
     if stats.vector_coverage >= 1.0:
         return "语义索引 100 %"

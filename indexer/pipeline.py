@@ -122,12 +122,14 @@ def reindex(
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
     vector_batch: int = DEFAULT_BATCH,
+    fill_vectors: bool = True,
 ) -> IndexSummary:
     """Index everything under ``paths`` into a new generation and publish it.
 
     Where the store can hold a generation with vectors still missing (``PartialVectors``), the generation
     is published once reading, parsing and BM25 are done (vectors found in the cache included), and the
-    other vectors are computed afterwards, ``vector_batch`` chunks per commit.
+    other vectors are computed afterwards, ``vector_batch`` chunks per commit (unless ``fill_vectors`` is
+    False: then ``update`` or ``vector_backfill`` computes them later, on this machine or a faster one).
     """
     started = time.perf_counter()
     summary = IndexSummary()
@@ -153,11 +155,21 @@ def reindex(
     except BaseException:
         writer.abort()
         raise
+    _prepare_readers(store)
     summary.searchable_after = time.perf_counter() - started
-    if defer:
+    if defer and fill_vectors:
         _fill_vectors(store, embedder, cache, summary, progress, vector_batch)
+        _prepare_readers(store)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prepare_readers(store: Store) -> None:
+    """Stores that keep ready-made search structures for readers (the embedded store's snapshot files)
+    build them here, in the indexer, so a server starting or reloading maps them instead of building."""
+    persist = getattr(store, "persist_snapshot", None)
+    if persist is not None:
+        persist()
 
 
 def _fill_vectors(
@@ -223,8 +235,10 @@ def update(
             continue  # changed (replaced above) or unreadable now: keep what is indexed
         store.remove_report(report_id)
         summary.removed.append(source)
+    _prepare_readers(store)
     summary.searchable_after = time.perf_counter() - started
     if supports_partial_vectors(store):
         _fill_vectors(store, embedder, cache, summary, progress, vector_batch)
+        _prepare_readers(store)
     summary.seconds = time.perf_counter() - started
     return summary

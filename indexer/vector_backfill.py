@@ -49,8 +49,10 @@ def backfill_vectors(
     batch: int = DEFAULT_BATCH,
     embed_batch: int = 32,
     progress: Progress | None = None,
+    limit: int | None = None,
 ) -> BackfillSummary:
-    """Embed and store the vectors the published generation lacks; returns what it did."""
+    """Embed and store the vectors the published generation lacks (at most about ``limit``, in whole
+    batches); returns what it did."""
     if not isinstance(store, PartialVectors):
         raise TypeError(f"the {store.name} store stores every vector with its chunk; nothing to fill in")
     if batch < 1:
@@ -92,5 +94,7 @@ def backfill_vectors(
         after = max(keys)
         if progress is not None:
             progress("vectors", summary.stored, summary.missing)
+        if limit is not None and summary.stored >= limit:
+            break
     summary.seconds = time.perf_counter() - started
     return summary

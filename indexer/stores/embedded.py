@@ -8,6 +8,7 @@ pipeline lives in the same database file (``database_path``).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -35,8 +36,16 @@ from indexer.stores.generation_writer import (
     validate,
 )
 from indexer.stores.snapshot import Snapshot
+from indexer.stores.snapshot_files import (
+    SNAPSHOT_DIR,
+    load_saved_snapshot,
+    remove_other_snapshots,
+    save_snapshot,
+)
 from indexer.stores.snapshot_loader import load_snapshot, read_added_vectors
 from indexer.stores.vector_fill import fill_state, pending_chunks, store_vectors
+
+log = logging.getLogger(__name__)
 
 _JOIN_CURRENT = "FROM current c JOIN generations g ON g.id = c.generation"
 _IN_BATCH = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit
@@ -88,14 +97,32 @@ class EmbeddedStore:
         try:
             snapshot = self._snapshot
             if snapshot is None or snapshot.key != (generation, version):
-                with self._pool.connection() as conn:
-                    built = load_snapshot(conn)
+                built = load_saved_snapshot(self.path, generation, version, epoch)
                 if built is None:
-                    raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+                    with self._pool.connection() as conn:
+                        built = load_snapshot(conn)
+                    if built is None:
+                        raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+                    self._save(built)
                 self._snapshot = snapshot = built
-            return snapshot
         finally:
             self._build_lock.release()
+        if snapshot.info.vector_epoch != epoch:
+            self._add_new_vectors(snapshot)
+        return snapshot
+
+    def _save(self, snapshot: Snapshot) -> None:
+        """Save the arrays for the next process to map (a read-only or full disk only costs that speed)."""
+        try:
+            remove_other_snapshots(self.path, save_snapshot(self.path, snapshot))
+        except OSError as exc:
+            log.warning(
+                "%s: cannot save the snapshot files (%s); readers will load from SQLite", self.path, exc
+            )
+
+    def persist_snapshot(self) -> None:
+        """Save the published generation's arrays as they are now (after publishing, after vectors)."""
+        self._save(self._current())
 
     def _add_new_vectors(self, snapshot: Snapshot) -> None:
         """Bring vectors added since ``snapshot`` was loaded into it, in place (no reload, no second copy).
@@ -266,6 +293,7 @@ class EmbeddedStore:
             fill = fill_state(conn, generation) if generation else None
             conn.execute("COMMIT")
         size = sum(f.stat().st_size for f in self.path.glob(f"{db.DB_FILE}*") if f.is_file())
+        mapped = sum(f.stat().st_size for f in (self.path / SNAPSHOT_DIR).glob("*/*") if f.is_file())
         return IndexStats(
             store=self.name,
             reports=reports,
@@ -275,7 +303,7 @@ class EmbeddedStore:
             generation=generation,
             published_at=published,
             size_bytes=size,
-            extra={"path": str(self.path), "version": str(version)},
+            extra={"path": str(self.path), "version": str(version), "snapshot_files_bytes": str(mapped)},
             vectors=vectors,
             vector_eta_seconds=None if fill is None else fill.eta_seconds(chunks - vectors),
         )

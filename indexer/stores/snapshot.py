@@ -65,37 +65,64 @@ class Snapshot:
     def __init__(
         self,
         info: GenerationInfo,
+        ids: Sequence[str],
+        years: np.ndarray,
+        fields: dict[str, Categorical],
+        reports: Categorical,
+        texts: FoldedTexts,
+        bm25: Bm25Index,
+        vectors: VectorIndex,
+        rowids: np.ndarray,
+    ) -> None:
+        """One generation's parts, row ``i`` of each for chunk ``ids[i]``; ``rowids`` are the chunks'
+        SQLite rowids, ascending (where vectors added later go)."""
+        if not len(ids) == bm25.n_docs == len(vectors.matrix) == len(rowids) == len(texts):
+            raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
+        self.info = info
+        self.rowids = rowids
+        self.ids = ids
+        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+        self.years = years
+        self.fields = fields
+        self.reports = reports
+        self.texts = texts
+        self.bm25 = bm25
+        self.vectors = vectors
+        self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
+        self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
+        self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
+
+    @classmethod
+    def from_rows(
+        cls,
+        info: GenerationInfo,
         rows: Sequence[tuple],
         bm25: Bm25Index,
         vectors: VectorIndex,
         rowids: np.ndarray | None = None,
-    ) -> None:
-        """``rows`` hold (id, report id, category, year, province, county, township, folded text);
-        ``rowids`` the chunks' SQLite rowids, ascending (where vectors added later go)."""
+    ) -> Snapshot:
+        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
         ids, report_ids, categories, years, provinces, counties, townships, folded = (
             zip(*rows, strict=True) if rows else ((),) * 8
         )
-        if not len(ids) == bm25.n_docs == len(vectors.matrix):
-            raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
-        self.info = info
-        self.rowids = np.arange(len(ids), dtype=np.int64) if rowids is None else rowids
-        self.ids: tuple[str, ...] = ids
-        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self.years = np.array([y or 0 for y in years], dtype=np.int32)
-        self.fields = {
+        fields = {
             "year": Categorical.build([str(y) if y else "" for y in years]),
             "province": Categorical.build(provinces),
             "county": Categorical.build(counties),
             "township": Categorical.build(townships),
             "category": Categorical.build(categories),
         }
-        self.reports = Categorical.build(report_ids)
-        self.texts = FoldedTexts(folded)
-        self.bm25 = bm25
-        self.vectors = vectors
-        self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
-        self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
-        self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
+        return cls(
+            info,
+            ids,
+            np.array([y or 0 for y in years], dtype=np.int32),
+            fields,
+            Categorical.build(report_ids),
+            FoldedTexts(folded),
+            bm25,
+            vectors,
+            np.arange(len(ids), dtype=np.int64) if rowids is None else rowids,
+        )
 
     @property
     def key(self) -> tuple[str, int]:
@@ -215,7 +242,7 @@ class Snapshot:
         present = self.vectors.present  # once: a concurrent fill swaps it for a wider one
         if present is not None:
             docs = np.flatnonzero(present) if docs is None else docs[present[docs]]
-        scores = self.vectors.scores(query, docs)
+        docs, scores = self.vectors.search(query, docs, k)
         return self._named(*self._rank(docs, scores, k, filters.excluded))
 
     def _named(self, docs: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:

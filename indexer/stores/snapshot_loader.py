@@ -75,4 +75,4 @@ def load_snapshot(conn: sqlite3.Connection) -> Snapshot | None:
         vectors = VectorIndex(*_read_vectors(conn, info, rowids))
     finally:
         conn.execute("COMMIT")
-    return Snapshot(info, rows, bm25, vectors, rowids)
+    return Snapshot.from_rows(info, rows, bm25, vectors, rowids)

@@ -74,6 +74,8 @@ def test_a_killed_reindex_resumes_without_recomputing_and_keyword_search_serves_
     reached = {h.chunk_id for h in store.vector(StallingEmbedder().embed_query("x"), NO_FILTERS, 1000)}
     assert len(reached) == 32, "vector search reaches only chunks that have a vector"
     assert "语义索引 " in coverage_line(stats) and "%" in coverage_line(stats)
+    shown, _ = _cli("stats", "--index-dir", str(index), env_extra=env).communicate(timeout=120)
+    assert "vector_coverage: 0." in shown and coverage_line(stats).split(" · ")[0] in shown
 
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)

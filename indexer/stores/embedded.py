@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -316,6 +317,7 @@ class EmbeddedStore:
         with self._pool.connection() as conn:
             db.clear(conn)
         self._snapshot = None
+        shutil.rmtree(self.path / SNAPSHOT_DIR, ignore_errors=True)
 
     def embedder_id(self) -> str | None:
         with self._pool.connection() as conn:

@@ -163,6 +163,8 @@ def synthetic_phase(index: Path) -> int:
         store.add_vectors(pending[0].generation, keys, vectors)
         filled += n
         after = max(keys)
+    if filled:
+        store.persist_snapshot()  # as the pipeline does once vectors are complete
     store.close()
     return filled
 

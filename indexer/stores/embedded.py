@@ -310,8 +310,8 @@ class EmbeddedStore:
         )
 
     def version(self) -> str | None:
-        generation, version = self._pointer()
-        return None if generation is None else f"{generation}:{version}"
+        generation, version, epoch = self._pointer()  # new vectors change what vector search returns
+        return None if generation is None else f"{generation}:{version}:{epoch}"
 
     def drop(self) -> None:
         with self._pool.connection() as conn:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from indexer.coverage import coverage_line
 from indexer.pipeline import IndexSummary, reindex, update
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import IndexEmptyError, StoreError
+from indexer.vector_backfill import DEFAULT_BATCH
 from indexer.wiring import cache_from, embedder_from, store_from
 
 
@@ -43,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         _add_store_options(cmd)
         cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+        cmd.add_argument(
+            "--vector-batch",
+            type=int,
+            default=DEFAULT_BATCH,
+            metavar="N",
+            help=f"chunks per commit of vectors computed after publishing (default {DEFAULT_BATCH})",
+        )
         cmd.set_defaults(func=run_index)
     stats = subparsers.add_parser("stats", help="show what the index holds")
     _add_store_options(stats)
@@ -58,6 +67,13 @@ def _print_summary(summary: IndexSummary, out=sys.stdout) -> None:
         f"embeddings: {summary.cache_hits} from cache, {summary.embedded} computed; {summary.seconds:.1f} s",
         file=out,
     )
+    if summary.searchable_after is not None:
+        print(f"keyword search served the new index after {summary.searchable_after:.1f} s", file=out)
+    if summary.vectors_missing:
+        print(
+            f"{summary.vectors_missing} chunks still have no vector (a newer generation was published)",
+            file=out,
+        )
     for source, reason in summary.skipped:
         print(f"  skipped {source}: {reason}", file=out)
     for source, reason in summary.failed:
@@ -73,8 +89,9 @@ def run_index(args: argparse.Namespace) -> int:
     store = store_from(settings)
     quiet = args.quiet or not sys.stderr.isatty()
     bars = {
-        "files": tqdm(unit=" files", desc="files read", disable=quiet, position=0),
-        "chunks": tqdm(unit=" chunks", desc="chunks embedded and written", disable=quiet, position=1),
+        "files": tqdm(unit=" files", desc="1/3 files read and parsed", disable=quiet, position=0),
+        "chunks": tqdm(unit=" chunks", desc="2/3 chunks written", disable=quiet, position=1),
+        "vectors": tqdm(unit=" vectors", desc="3/3 vectors computed", disable=quiet, position=2),
     }
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -86,9 +103,15 @@ def run_index(args: argparse.Namespace) -> int:
     action = reindex if args.command == "reindex" else update
     try:
         embedder = embedder_from(settings)
-        summary = action(args.paths, store, embedder, cache_from(settings), progress)
+        summary = action(
+            args.paths, store, embedder, cache_from(settings), progress, vector_batch=args.vector_batch
+        )
     except KeyboardInterrupt:
-        print("\ninterrupted: the previously published index is still serving, unchanged", file=sys.stderr)
+        print(
+            "\ninterrupted: the published index is still serving (if vectors were being computed, run "
+            "`update` with the same paths to finish them; nothing embedded is computed again)",
+            file=sys.stderr,
+        )
         return 130
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -115,9 +138,11 @@ def run_stats(args: argparse.Namespace) -> int:
     finally:
         store.close()
     data = {k: v for k, v in vars(stats).items() if v not in (None, {}, "")}
+    data["vector_coverage"] = round(stats.vector_coverage, 4)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for key, value in data.items():
-            print(f"{key:>14}: {value}")
+            print(f"{key:>18}: {value}")
+        print(f"{'semantic index':>18}: {coverage_line(stats)}")
     return 0

@@ -22,8 +22,10 @@ from indexer.ingest.readers import ReadError, iter_documents, list_files
 from indexer.ingest.reports import parse_report
 from indexer.models import Chunk, Report
 from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
+from indexer.vector_backfill import DEFAULT_BATCH, backfill_vectors, supports_partial_vectors
 
-Progress = Callable[[str, int, int], None]  # (stage "files" | "chunks", done, total or 0 if unknown)
+# (stage "files" | "chunks" | "vectors", done, total or 0 if unknown)
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -37,6 +39,8 @@ class IndexSummary:
     cache_hits: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    searchable_after: float | None = None  # seconds until keyword search served the new reports
+    vectors_missing: int = 0  # chunks still without a vector at the end (the run was superseded)
 
     @property
     def ok(self) -> bool:
@@ -53,21 +57,28 @@ def _index_chunks(
     cache: EmbeddingCache | None,
     summary: IndexSummary,
     progress: Progress,
+    defer_vectors: bool = False,
 ) -> list[IndexedChunk]:
+    """The report's chunks, analysed, with vectors; with ``defer_vectors`` only those in the cache (the
+    rest are computed after publishing, by ``indexer.vector_backfill``)."""
     chunks = chunk_report(report)
     if not chunks:
         return []
     # Embedded in folded (Simplified) script, as queries are, so both scripts meet in one vector space.
-    before = summary.chunks
+    texts = [fold(passage_text(c)) for c in chunks]
+    if defer_vectors:
+        hits = cache.get_many(embedder.id, texts) if cache is not None else {}
+        summary.cache_hits += len(hits)
+        vectors = [hits.get(i) for i in range(len(texts))]
+    else:
+        before = summary.chunks
 
-    def embedded(done: int, total: int) -> None:
-        progress("chunks", before + done, 0)
+        def embedded(done: int, total: int) -> None:
+            progress("chunks", before + done, 0)
 
-    vectors, stats = embed_texts(
-        embedder, [fold(passage_text(c)) for c in chunks], cache=cache, progress=embedded
-    )
-    summary.cache_hits += stats.cache_hits
-    summary.embedded += stats.embedded
+        vectors, stats = embed_texts(embedder, texts, cache=cache, progress=embedded)
+        summary.cache_hits += stats.cache_hits
+        summary.embedded += stats.embedded
     out = []
     for chunk, vector in zip(chunks, vectors, strict=True):
         analysis = analyze(chunk.text)
@@ -110,10 +121,19 @@ def reindex(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
+    vector_batch: int = DEFAULT_BATCH,
+    fill_vectors: bool = True,
 ) -> IndexSummary:
-    """Index everything under ``paths`` into a new generation and publish it."""
+    """Index everything under ``paths`` into a new generation and publish it.
+
+    Where the store can hold a generation with vectors still missing (``PartialVectors``), the generation
+    is published once reading, parsing and BM25 are done (vectors found in the cache included), and the
+    other vectors are computed afterwards, ``vector_batch`` chunks per commit (unless ``fill_vectors`` is
+    False: then ``update`` or ``vector_backfill`` computes them later, on this machine or a faster one).
+    """
     started = time.perf_counter()
     summary = IndexSummary()
+    defer = supports_partial_vectors(store)
     writer = store.new_generation(embedder.id, embedder.dim)
     calibrator = Calibrator(embedder)
     seen: dict[str, str] = {}
@@ -123,18 +143,47 @@ def reindex(
                 summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
                 continue
             seen[report.id] = report.source
-            indexed = _index_chunks(report, embedder, cache, summary, progress)
+            indexed = _index_chunks(report, embedder, cache, summary, progress, defer)
             writer.add(report, indexed)
-            calibrator.observe(item.vector for item in indexed)
+            calibrator.observe(item.vector for item in indexed if item.vector is not None)
             summary.indexed.append(report.source)
             summary.chunks += len(indexed)
+            if defer:
+                progress("chunks", summary.chunks, 0)
         writer.set_calibration(calibrator.result().to_dict())
         writer.publish()
     except BaseException:
         writer.abort()
         raise
+    _prepare_readers(store)
+    summary.searchable_after = time.perf_counter() - started
+    if defer and fill_vectors:
+        _fill_vectors(store, embedder, cache, summary, progress, vector_batch)
+        _prepare_readers(store)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prepare_readers(store: Store) -> None:
+    """Stores that keep ready-made search structures for readers (the embedded store's snapshot files)
+    build them here, in the indexer, so a server starting or reloading maps them instead of building."""
+    persist = getattr(store, "persist_snapshot", None)
+    if persist is not None:
+        persist()
+
+
+def _fill_vectors(
+    store: Store,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    summary: IndexSummary,
+    progress: Progress,
+    batch: int,
+) -> None:
+    filled = backfill_vectors(store, embedder, cache, batch=batch, progress=progress)
+    summary.embedded += filled.embedded
+    summary.cache_hits += filled.cache_hits
+    summary.vectors_missing = filled.missing - filled.stored
 
 
 def _under(source: str, roots: Sequence[Path]) -> bool:
@@ -148,12 +197,14 @@ def update(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
+    vector_batch: int = DEFAULT_BATCH,
 ) -> IndexSummary:
-    """Add new and changed reports under ``paths`` and drop reports whose files vanished from them."""
+    """Add new and changed reports under ``paths`` and drop reports whose files vanished from them; then
+    compute the vectors the index still lacks (an interrupted reindex resumes here)."""
     try:
         known = store.report_sources()
     except IndexEmptyError:
-        return reindex(paths, store, embedder, cache, progress)
+        return reindex(paths, store, embedder, cache, progress, vector_batch)
     if store.embedder_id() != embedder.id:
         raise EmbedderMismatchError(
             f"the index was built with embedder {store.embedder_id()!r}, not {embedder.id!r}: "
@@ -184,5 +235,10 @@ def update(
             continue  # changed (replaced above) or unreadable now: keep what is indexed
         store.remove_report(report_id)
         summary.removed.append(source)
+    _prepare_readers(store)
+    summary.searchable_after = time.perf_counter() - started
+    if supports_partial_vectors(store):
+        _fill_vectors(store, embedder, cache, summary, progress, vector_batch)
+        _prepare_readers(store)
     summary.seconds = time.perf_counter() - started
     return summary

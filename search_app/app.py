@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from indexer.coverage import coverage_line
 from indexer.embedders.base import Embedder
 from indexer.models import CATEGORIES
 from indexer.settings import Settings
@@ -153,6 +154,8 @@ def _page_result(engine: SearchEngine, state: ps.PageState, generation: str | No
 
 # -- sidebar ----------------------------------------------------------------------------------------------
 def _sidebar_status(stats: IndexStats | None) -> None:
+    if stats is not None and stats.vector_coverage < 1.0:
+        st.sidebar.caption(coverage_line(stats))  # semantic search covers part of the index for now
     with st.sidebar.expander("索引状态", expanded=False):
         if stats is None:
             st.caption("索引不可用")

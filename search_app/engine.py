@@ -20,6 +20,7 @@ from indexer.stores.base import (
     EmbedderMismatchError,
     Filters,
     IndexStats,
+    PartialVectors,
     ReportIndicator,
     ScoredId,
     Store,
@@ -338,7 +339,7 @@ class SearchEngine:
             hits=hits,
             total=total,
             facets=facets,
-            notices=(*parsed.notices, *found.notices),
+            notices=(*parsed.notices, *found.notices, *self._coverage_notice(mode)),
             took_ms=(time.perf_counter() - started) * 1000,
             lexical_total=found.lexical_total,
             semantic_total=found.semantic_total,
@@ -353,6 +354,15 @@ class SearchEngine:
             return []
         run = self.store.lexical(tokens, filters, SUGGESTION_COUNT)
         return self._hits(single_run("bm25", run), parsed)
+
+    def _coverage_notice(self, mode: Mode) -> tuple[str, ...]:
+        """While vectors are still being computed, semantic ranking covers only part of the index."""
+        if mode is Mode.BM25 or not isinstance(self.store, PartialVectors):
+            return ()
+        coverage = self.store.vector_coverage()
+        if coverage >= 1.0:
+            return ()
+        return (f"语义索引尚在计算（已覆盖 {int(coverage * 100)} % 的段落），其余段落只按关键词检索。",)
 
     def _script_insensitive(self, filters: Filters) -> Filters:
         """Place names are stored as the report writes them (辰溪縣); a filter for 辰溪县 must match both."""
@@ -376,6 +386,8 @@ class SearchEngine:
         if source is None:
             raise KeyError(f"unknown chunk {chunk_id!r}")
         vector = self.store.get_vectors([chunk_id])[0]
+        if not np.any(vector):
+            return []  # its vector is not computed yet
         filters = Filters(
             exclude_report_ids=(source.report_id,),
             categories=(source.category,) if same_category else (),

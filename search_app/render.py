@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from indexer.coverage import coverage_line
 from indexer.models import CATEGORIES, Report, ReportMeta
 from indexer.stores.base import EmbedderMismatchError, Filters, IndexEmptyError, IndexStats, StoreError
 from search_app.engine import Hit
@@ -213,12 +214,14 @@ def report_html(report: Report) -> str:
 
 def stats_rows(stats: IndexStats) -> list[tuple[str, str]]:
     """(label, value) pairs for the sidebar's index status."""
+    semantic = [] if stats.vectors is None else [("语义索引", coverage_line(stats).removeprefix("语义索引 "))]
     return [
         ("报告", f"{stats.reports:,}"),
         ("段落", f"{stats.chunks:,}"),
         ("存储", stats.store),
         ("向量模型", stats.embedder_id or "—"),
         ("最近索引", _when(stats.published_at)),
+        *semantic,
     ]
 
 

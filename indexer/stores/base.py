@@ -92,12 +92,15 @@ class ReportIndicator:
 
 @dataclass(frozen=True)
 class IndexedChunk:
-    """A chunk with everything a store writes: folded text, analysis tokens and its vector."""
+    """A chunk with everything a store writes: folded text, analysis tokens and its vector.
+
+    ``vector`` is None when it is to be computed after publishing (stores implementing ``PartialVectors``).
+    """
 
     chunk: Chunk
     folded: str
     tokens: tuple[str, ...]
-    vector: np.ndarray
+    vector: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,15 @@ class IndexStats:
     published_at: str | None  # ISO timestamp, UTC
     size_bytes: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    vectors: int | None = None  # chunks with a vector, when a store can hold fewer than all
+    vector_eta_seconds: float | None = None  # time left to compute the rest, when it is being computed
+
+    @property
+    def vector_coverage(self) -> float:
+        """Share of chunks that vector search reaches (1.0 when the store does not say otherwise)."""
+        if self.vectors is None or not self.chunks:
+            return 1.0
+        return self.vectors / self.chunks
 
 
 @runtime_checkable
@@ -126,6 +138,38 @@ class IndexWriter(Protocol):
     def publish(self) -> None: ...
 
     def abort(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingChunk:
+    """A chunk of the published generation that has no vector yet; ``key`` orders them for resuming."""
+
+    key: int
+    generation: str
+    chunk: Chunk
+
+
+@runtime_checkable
+class PartialVectors(Protocol):
+    """A store that publishes a generation before all its vectors exist and adds them in batches.
+
+    Vector search reaches only the chunks that have a vector; readers see each batch as it is added.
+    """
+
+    def pending_vectors(self, after: int, limit: int) -> list[PendingChunk]:
+        """Up to ``limit`` chunks without a vector whose key is greater than ``after``, by key."""
+        ...
+
+    def add_vectors(
+        self, generation: str, keys: Sequence[int], vectors: np.ndarray, rate: float | None = None
+    ) -> bool:
+        """Store vectors of pending chunks of ``generation``; False (nothing written) once it is no longer
+        the published generation. ``rate`` (passages/s) is kept for the time-left estimate."""
+        ...
+
+    def vector_coverage(self) -> float:
+        """Share of the published chunks vector search reaches now (cheap: asked on every search)."""
+        ...
 
 
 @runtime_checkable

@@ -8,6 +8,8 @@ pipeline lives in the same database file (``database_path``).
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -24,6 +26,7 @@ from indexer.stores.base import (
     IndexedChunk,
     IndexEmptyError,
     IndexStats,
+    PendingChunk,
     ReportIndicator,
     ScoredId,
 )
@@ -36,7 +39,16 @@ from indexer.stores.generation_writer import (
 )
 from indexer.stores.indicator_rows import indicators_from, select_indicators
 from indexer.stores.snapshot import Snapshot
-from indexer.stores.snapshot_loader import load_snapshot
+from indexer.stores.snapshot_files import (
+    SNAPSHOT_DIR,
+    load_saved_snapshot,
+    remove_other_snapshots,
+    save_snapshot,
+)
+from indexer.stores.snapshot_loader import load_snapshot, read_added_vectors
+from indexer.stores.vector_fill import fill_state, pending_chunks, store_vectors
+
+log = logging.getLogger(__name__)
 
 _JOIN_CURRENT = "FROM current c JOIN generations g ON g.id = c.generation"
 _IN_BATCH = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit
@@ -63,17 +75,23 @@ class EmbeddedStore:
         self.close()
 
     # -- snapshots -----------------------------------------------------------------------------------
-    def _pointer(self) -> tuple[str | None, int]:
+    def _pointer(self) -> tuple[str | None, int, int]:
+        """(generation, version, vector epoch) of what readers should see."""
         with self._pool.connection() as conn:
-            return conn.execute("SELECT generation, version FROM current").fetchone()
+            return conn.execute(
+                "SELECT c.generation, c.version, coalesce(f.epoch, 0) FROM current c "
+                "LEFT JOIN vector_fill f ON f.generation = c.generation"
+            ).fetchone()
 
     def _current(self) -> Snapshot:
         """The snapshot of the published generation, (re)loaded when the pointer row has moved."""
-        generation, version = self._pointer()
+        generation, version, epoch = self._pointer()
         if generation is None:
             raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
         snapshot = self._snapshot
         if snapshot is not None and snapshot.key == (generation, version):
+            if snapshot.info.vector_epoch != epoch:
+                self._add_new_vectors(snapshot)
             return snapshot
         if snapshot is not None and not self._build_lock.acquire(blocking=False):
             return snapshot  # another thread is loading the new one: the old one is still whole
@@ -82,12 +100,50 @@ class EmbeddedStore:
         try:
             snapshot = self._snapshot
             if snapshot is None or snapshot.key != (generation, version):
-                with self._pool.connection() as conn:
-                    built = load_snapshot(conn)
+                built = load_saved_snapshot(self.path, generation, version, epoch)
                 if built is None:
-                    raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+                    with self._pool.connection() as conn:
+                        built = load_snapshot(conn)
+                    if built is None:
+                        raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
+                    self._save(built)
                 self._snapshot = snapshot = built
-            return snapshot
+        finally:
+            self._build_lock.release()
+        if snapshot.info.vector_epoch != epoch:
+            self._add_new_vectors(snapshot)
+        return snapshot
+
+    def _save(self, snapshot: Snapshot) -> None:
+        """Save the arrays for the next process to map (a read-only or full disk only costs that speed)."""
+        try:
+            remove_other_snapshots(self.path, save_snapshot(self.path, snapshot))
+        except OSError as exc:
+            log.warning(
+                "%s: cannot save the snapshot files (%s); readers will load from SQLite", self.path, exc
+            )
+
+    def persist_snapshot(self) -> None:
+        """Save the published generation's arrays as they are now (after publishing, after vectors)."""
+        self._save(self._current())
+
+    def _add_new_vectors(self, snapshot: Snapshot) -> None:
+        """Bring vectors added since ``snapshot`` was loaded into it, in place (no reload, no second copy).
+
+        A thread that finds another one doing it goes on with the vectors it has.
+        """
+        if not self._build_lock.acquire(blocking=False):
+            return
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("BEGIN")
+                state = fill_state(conn, snapshot.info.generation)
+                if state is not None and state.epoch != snapshot.info.vector_epoch:
+                    rowids, vectors = read_added_vectors(
+                        conn, snapshot.info.generation, snapshot.info.vectors_upto, state.upto
+                    )
+                    snapshot.add_vectors(rowids, vectors, state.epoch, state.upto)
+                conn.execute("COMMIT")
         finally:
             self._build_lock.release()
 
@@ -143,6 +199,21 @@ class EmbeddedStore:
                 delete_report_rows(conn, generation, report_id)
                 conn.execute("UPDATE current SET version = version + 1")
             conn.execute("COMMIT")
+
+    # -- vectors computed after publishing (PartialVectors) ---------------------------------------------
+    def pending_vectors(self, after: int, limit: int) -> list[PendingChunk]:
+        with self._pool.connection() as conn:
+            return pending_chunks(conn, after, limit)
+
+    def add_vectors(
+        self, generation: str, keys: Sequence[int], vectors: np.ndarray, rate: float | None = None
+    ) -> bool:
+        with self._pool.connection() as conn:
+            return store_vectors(conn, generation, keys, vectors, rate)
+
+    def vector_coverage(self) -> float:
+        snapshot = self._current()
+        return snapshot.vectors.covered / len(snapshot) if len(snapshot) else 1.0
 
     def report_sources(self) -> dict[str, str]:
         with self._pool.connection() as conn:
@@ -239,8 +310,11 @@ class EmbeddedStore:
             count = "SELECT count(*) FROM {} WHERE generation = ?"
             reports = conn.execute(count.format("reports"), (generation,)).fetchone()[0]
             chunks = conn.execute(count.format("chunks"), (generation,)).fetchone()[0]
+            vectors = conn.execute(count.format("vectors"), (generation,)).fetchone()[0]
+            fill = fill_state(conn, generation) if generation else None
             conn.execute("COMMIT")
         size = sum(f.stat().st_size for f in self.path.glob(f"{db.DB_FILE}*") if f.is_file())
+        mapped = sum(f.stat().st_size for f in (self.path / SNAPSHOT_DIR).glob("*/*") if f.is_file())
         return IndexStats(
             store=self.name,
             reports=reports,
@@ -250,17 +324,20 @@ class EmbeddedStore:
             generation=generation,
             published_at=published,
             size_bytes=size,
-            extra={"path": str(self.path), "version": str(version)},
+            extra={"path": str(self.path), "version": str(version), "snapshot_files_bytes": str(mapped)},
+            vectors=vectors,
+            vector_eta_seconds=None if fill is None else fill.eta_seconds(chunks - vectors),
         )
 
     def version(self) -> str | None:
-        generation, version = self._pointer()
-        return None if generation is None else f"{generation}:{version}"
+        generation, version, epoch = self._pointer()  # new vectors change what vector search returns
+        return None if generation is None else f"{generation}:{version}:{epoch}"
 
     def drop(self) -> None:
         with self._pool.connection() as conn:
             db.clear(conn)
         self._snapshot = None
+        shutil.rmtree(self.path / SNAPSHOT_DIR, ignore_errors=True)
 
     def embedder_id(self) -> str | None:
         with self._pool.connection() as conn:

@@ -12,11 +12,28 @@ _SEPARATOR = "\x00"  # never inside a folded text, so no match spans two documen
 
 class FoldedTexts:
     def __init__(self, texts: Sequence[str]) -> None:
-        self._joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
-        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
+        self._set(joined, np.fromiter(map(len, texts), np.int64, len(texts)))
+
+    @classmethod
+    def from_joined(cls, joined: str, lengths: np.ndarray) -> FoldedTexts:
+        """From ``joined`` (as ``self.joined``) and the length of each text."""
+        texts = cls.__new__(cls)
+        texts._set(joined, np.asarray(lengths, np.int64))
+        return texts
+
+    def _set(self, joined: str, lengths: np.ndarray) -> None:
+        self._joined = joined
         ends = np.cumsum(lengths + 1) - 1  # position of each document's end (its separator)
         self._starts = (ends - lengths).tolist()
         self._ends = ends.tolist()
+
+    @property
+    def joined(self) -> str:
+        return self._joined
+
+    def lengths(self) -> np.ndarray:
+        return np.asarray(self._ends, np.int64) - np.asarray(self._starts, np.int64)
 
     def __len__(self) -> int:
         return len(self._starts)

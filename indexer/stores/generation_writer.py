@@ -43,6 +43,8 @@ def validate(report: Report, chunks: Sequence[IndexedChunk], dim: int) -> None:
         if chunk_id in seen:
             raise ValueError(f"report {report.id}: duplicate chunk id {chunk_id}")
         seen.add(chunk_id)
+        if item.vector is None:
+            continue  # computed later (indexer.vector_backfill)
         vector = np.asarray(item.vector)
         if vector.shape != (dim,):
             raise ValueError(f"chunk {chunk_id}: vector shape {vector.shape}, index dimension is {dim}")
@@ -55,11 +57,12 @@ def validate(report: Report, chunks: Sequence[IndexedChunk], dim: int) -> None:
 def insert_report(
     conn: sqlite3.Connection, generation: str, report: Report, chunks: Sequence[IndexedChunk]
 ) -> None:
-    """Insert one report with its chunks and vectors (inside the caller's transaction)."""
+    """Insert one report with its chunks and the vectors it has (inside the caller's transaction)."""
     conn.execute(db.REPORT_INSERT, db.report_row(generation, report))
     for item in chunks:
         rowid = conn.execute(db.CHUNK_INSERT, db.chunk_row(generation, item)).lastrowid
-        conn.execute(db.VECTOR_INSERT, (rowid, generation, db.vector_blob(item.vector)))
+        if item.vector is not None:
+            conn.execute(db.VECTOR_INSERT, (rowid, generation, db.vector_blob(item.vector)))
 
 
 def delete_report_rows(conn: sqlite3.Connection, generation: str, report_id: str) -> None:

@@ -49,6 +49,8 @@ class GenerationInfo:
     version: int
     embedder_id: str
     dim: int
+    vector_epoch: int = 0  # batches of vectors added after publishing (``vector_fill``)
+    vectors_upto: int = 0  # every chunk with a rowid up to this one has its vector
 
 
 def metadata_key(filters: Filters) -> Filters:
@@ -61,36 +63,78 @@ def metadata_key(filters: Filters) -> Filters:
 
 class Snapshot:
     def __init__(
-        self, info: GenerationInfo, rows: Sequence[tuple], bm25: Bm25Index, vectors: VectorIndex
+        self,
+        info: GenerationInfo,
+        ids: Sequence[str],
+        years: np.ndarray,
+        fields: dict[str, Categorical],
+        reports: Categorical,
+        texts: FoldedTexts,
+        bm25: Bm25Index,
+        vectors: VectorIndex,
+        rowids: np.ndarray,
     ) -> None:
-        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
-        ids, report_ids, categories, years, provinces, counties, townships, folded = (
-            zip(*rows, strict=True) if rows else ((),) * 8
-        )
-        if not len(ids) == bm25.n_docs == len(vectors.matrix):
+        """One generation's parts, row ``i`` of each for chunk ``ids[i]``; ``rowids`` are the chunks'
+        SQLite rowids, ascending (where vectors added later go)."""
+        if not len(ids) == bm25.n_docs == len(vectors.matrix) == len(rowids) == len(texts):
             raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
         self.info = info
-        self.ids: tuple[str, ...] = ids
+        self.rowids = rowids
+        self.ids = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self.years = np.array([y or 0 for y in years], dtype=np.int32)
-        self.fields = {
-            "year": Categorical.build([str(y) if y else "" for y in years]),
-            "province": Categorical.build(provinces),
-            "county": Categorical.build(counties),
-            "township": Categorical.build(townships),
-            "category": Categorical.build(categories),
-        }
-        self.reports = Categorical.build(report_ids)
-        self.texts = FoldedTexts(folded)
+        self.years = years
+        self.fields = fields
+        self.reports = reports
+        self.texts = texts
         self.bm25 = bm25
         self.vectors = vectors
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
         self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
 
+    @classmethod
+    def from_rows(
+        cls,
+        info: GenerationInfo,
+        rows: Sequence[tuple],
+        bm25: Bm25Index,
+        vectors: VectorIndex,
+        rowids: np.ndarray | None = None,
+    ) -> Snapshot:
+        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
+        ids, report_ids, categories, years, provinces, counties, townships, folded = (
+            zip(*rows, strict=True) if rows else ((),) * 8
+        )
+        fields = {
+            "year": Categorical.build([str(y) if y else "" for y in years]),
+            "province": Categorical.build(provinces),
+            "county": Categorical.build(counties),
+            "township": Categorical.build(townships),
+            "category": Categorical.build(categories),
+        }
+        return cls(
+            info,
+            ids,
+            np.array([y or 0 for y in years], dtype=np.int32),
+            fields,
+            Categorical.build(report_ids),
+            FoldedTexts(folded),
+            bm25,
+            vectors,
+            np.arange(len(ids), dtype=np.int64) if rowids is None else rowids,
+        )
+
     @property
     def key(self) -> tuple[str, int]:
         return (self.info.generation, self.info.version)
+
+    def add_vectors(self, rowids: np.ndarray, vectors: np.ndarray, epoch: int, upto: int) -> None:
+        """Vectors computed since this snapshot was loaded (rows of chunks it no longer has are ignored)."""
+        positions = np.searchsorted(self.rowids, rowids)
+        positions = np.minimum(positions, max(len(self.rowids) - 1, 0))
+        known = (self.rowids[positions] == rowids) if len(self.rowids) else np.zeros(len(rowids), bool)
+        self.vectors.fill(positions[known], vectors[known])
+        self.info = replace(self.info, vector_epoch=epoch, vectors_upto=upto)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -195,7 +239,10 @@ class Snapshot:
 
     def vector(self, query: np.ndarray, filters: Filters, k: int) -> list[tuple[str, float]]:
         docs = self.allowed(filters)
-        scores = self.vectors.scores(query, docs)
+        present = self.vectors.present  # once: a concurrent fill swaps it for a wider one
+        if present is not None:
+            docs = np.flatnonzero(present) if docs is None else docs[present[docs]]
+        docs, scores = self.vectors.search(query, docs, k)
         return self._named(*self._rank(docs, scores, k, filters.excluded))
 
     def _named(self, docs: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:

@@ -18,19 +18,39 @@ from indexer.stores.vector_index import VectorIndex
 _ROW_COLUMNS = "id, report_id, category, year, province, county, township, folded"
 
 
-def _read_vectors(conn: sqlite3.Connection, info: GenerationInfo, n: int) -> np.ndarray:
-    matrix = np.empty((n, info.dim), np.float32)
+def _read_vectors(
+    conn: sqlite3.Connection, info: GenerationInfo, rowids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of the chunks ``rowids`` (zeros where not computed yet) and which rows have one."""
+    matrix = np.zeros((len(rowids), info.dim), np.float32)
+    present = np.zeros(len(rowids), bool)
     cursor = conn.execute(
-        "SELECT vector FROM vectors WHERE generation = ? ORDER BY chunk_rowid", (info.generation,)
+        "SELECT chunk_rowid, vector FROM vectors WHERE generation = ? ORDER BY chunk_rowid",
+        (info.generation,),
     )
-    count = 0
-    for count, (blob,) in enumerate(cursor, start=1):
-        if count > n or len(blob) != 4 * info.dim:
+    for rowid, blob in cursor:
+        position = int(np.searchsorted(rowids, rowid))
+        if position == len(rowids) or rowids[position] != rowid or len(blob) != 4 * info.dim:
             raise StoreError(f"generation {info.generation}: vector rows do not match its chunks")
-        matrix[count - 1] = np.frombuffer(blob, np.float32)
-    if count != n:
-        raise StoreError(f"generation {info.generation}: {count} vectors for {n} chunks")
-    return matrix
+        matrix[position] = np.frombuffer(blob, np.float32)
+        present[position] = True
+    return matrix, present
+
+
+def read_added_vectors(
+    conn: sqlite3.Connection, generation: str, after: int, upto: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rowids, float32 vectors) of the vectors stored for chunks with rowids in (after, upto]."""
+    rows = conn.execute(
+        "SELECT chunk_rowid, vector FROM vectors "
+        "WHERE generation = ? AND chunk_rowid > ? AND chunk_rowid <= ? ORDER BY chunk_rowid",
+        (generation, after, upto),
+    ).fetchall()
+    if not rows:
+        return np.empty(0, np.int64), np.empty((0, 0), np.float32)
+    rowids = np.fromiter((r for r, _ in rows), np.int64, len(rows))
+    vectors = np.stack([np.frombuffer(blob, np.float32) for _, blob in rows])
+    return rowids, vectors
 
 
 def load_snapshot(conn: sqlite3.Connection) -> Snapshot | None:
@@ -38,17 +58,21 @@ def load_snapshot(conn: sqlite3.Connection) -> Snapshot | None:
     conn.execute("BEGIN")
     try:
         row = conn.execute(
-            "SELECT c.generation, c.version, g.embedder_id, g.dim FROM current c "
-            "JOIN generations g ON g.id = c.generation"
+            "SELECT c.generation, c.version, g.embedder_id, g.dim, coalesce(f.epoch, 0), coalesce(f.upto, 0) "
+            "FROM current c JOIN generations g ON g.id = c.generation "
+            "LEFT JOIN vector_fill f ON f.generation = c.generation"
         ).fetchone()
         if row is None:
             return None
         info = GenerationInfo(*row)
         select = "FROM chunks WHERE generation = ? ORDER BY rowid"
         rows = conn.execute(f"SELECT {_ROW_COLUMNS} {select}", (info.generation,)).fetchall()
+        rowids = np.fromiter(
+            (r for (r,) in conn.execute(f"SELECT rowid {select}", (info.generation,))), np.int64, len(rows)
+        )
         tokens = conn.execute(f"SELECT tokens {select}", (info.generation,))
         bm25 = Bm25Index.build(text for (text,) in tokens)
-        vectors = VectorIndex(_read_vectors(conn, info, len(rows)))
+        vectors = VectorIndex(*_read_vectors(conn, info, rowids))
     finally:
         conn.execute("COMMIT")
-    return Snapshot(info, rows, bm25, vectors)
+    return Snapshot.from_rows(info, rows, bm25, vectors, rowids)

@@ -91,6 +91,18 @@ CREATE TABLE IF NOT EXISTS generation_meta (
 );
 """
 CALIBRATION_KEY = "calibration"
+# Vectors computed after a generation was published (indexer.vector_backfill). ``epoch`` counts the batches
+# added, so readers notice new vectors without reloading the generation; every chunk with rowid <= ``upto``
+# has its vector; ``rate`` (passages/s) and ``updated_at`` give the time left.
+_FILL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vector_fill (
+    generation TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    upto INTEGER NOT NULL,
+    rate REAL,
+    updated_at TEXT
+);
+"""
 
 CHUNK_COLUMNS = (
     'generation, id, report_id, section_index, breadcrumb, category, text, start, "end", meta, folded, '
@@ -130,6 +142,8 @@ def connect(directory: Path) -> sqlite3.Connection:
         _migrate(conn)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'generation_meta'").fetchone() is None:
         conn.executescript(f"BEGIN IMMEDIATE; {_META_SCHEMA} COMMIT;")
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'vector_fill'").fetchone():
+        conn.executescript(f"BEGIN IMMEDIATE; {_FILL_SCHEMA} COMMIT;")  # added to schema 1 later
     return conn
 
 
@@ -155,13 +169,14 @@ def delete_generation_rows(conn: sqlite3.Connection, generation: str) -> None:
     conn.execute("DELETE FROM chunks WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM reports WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM generation_meta WHERE generation = ?", (generation,))
+    conn.execute("DELETE FROM vector_fill WHERE generation = ?", (generation,))
     conn.execute("DELETE FROM generations WHERE id = ?", (generation,))
 
 
 def clear(conn: sqlite3.Connection) -> None:
     """Delete every generation, published or not; the embedding cache (its own table) stays."""
     conn.execute("BEGIN IMMEDIATE")
-    for table in ("vectors", "chunks", "reports", "generation_meta", "generations"):
+    for table in ("vectors", "vector_fill", "chunks", "reports", "generation_meta", "generations"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("UPDATE current SET generation = NULL, version = version + 1")
     conn.execute("COMMIT")

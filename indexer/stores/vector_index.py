@@ -1,10 +1,19 @@
-"""Brute-force cosine search over one normalised float32 matrix, and the shared top-k selection."""
+"""Cosine search over one normalised float32 matrix, and the shared top-k selection.
+
+Up to ``EXACT_LIMIT`` candidate rows, every row is scored (one matrix-vector product). Beyond, a product
+over hundreds of thousands of rows costs far more than the 25 ms a search may take here (memory bandwidth:
+670 MB for 436 k × 384 floats), so rows are first ranked by the Hamming distance between sign bits (48 bytes
+a row, 1/32 of the floats) and only the ``depth`` closest are scored exactly ("binary quantization with
+re-scoring"; recall against exact search: bench/bench_corpus_scale.py).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 _BLOCK = 64  # block size for the top-k pre-selection
+EXACT_LIMIT = 60_000  # candidate rows scored exactly; above, sign bits pre-select (see the module doc)
+RESCORE_DEPTH = 2_000  # rows re-scored exactly after the sign-bit pre-selection (at least 20 × k)
 
 
 def _candidates(scores: np.ndarray, k: int) -> np.ndarray:
@@ -46,6 +55,29 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def _sign_bits(rows: np.ndarray) -> np.ndarray:
+    """Sign bits of each row, packed as (words, rows) uint64: one contiguous array per 64 dimensions."""
+    packed = np.packbits(rows > 0, axis=1)
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(packed.view(np.uint64).T)
+
+
+def _hamming(bits: np.ndarray, query_bits: np.ndarray) -> np.ndarray:
+    """Hamming distance of every column of ``bits`` to ``query_bits``, one 64-bit word at a time."""
+    distances = np.bitwise_count(bits[0] ^ query_bits[0]).astype(np.uint16)
+    for word in range(1, len(bits)):
+        distances += np.bitwise_count(bits[word] ^ query_bits[word])
+    return distances
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array, dtype=bool)
+    array.flags.writeable = False
+    return array
+
+
 def _matvec(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     """matrix @ q in numpy's own single-threaded loops, not BLAS: on a small shared machine, threaded
     sgemv measured twice as slow here, and its idle threads spin and slow down every other request."""
@@ -53,24 +85,85 @@ def _matvec(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 class VectorIndex:
-    """Cosine similarity as one matrix-vector product; rows are normalised once, at build time."""
+    """Cosine similarity as one matrix-vector product; rows are normalised once, at build time.
 
-    def __init__(self, vectors: np.ndarray) -> None:
-        """Takes ownership of a float32 ``vectors`` array: it is normalised in place and frozen."""
-        self.matrix = normalise_rows(vectors)
+    Rows may still be missing (vectors computed after publishing): ``present`` marks the rows that have
+    one, and ``fill`` adds rows in place. Readers take ``present`` once per query, and a row is written
+    before ``present`` is swapped for a copy that includes it, so a reader never ranks a half-written row.
+    """
+
+    def __init__(
+        self, vectors: np.ndarray, present: np.ndarray | None = None, bits: np.ndarray | None = None
+    ) -> None:
+        """Takes ownership of a float32 ``vectors`` array: it is normalised in place and frozen.
+
+        ``present`` (bool per row) says which rows hold a vector; None means all of them. ``bits`` (from
+        ``sign_bits``) means ``vectors`` are normalised already: nothing is computed (memory-mapped files
+        stay untouched until searched).
+        """
+        self._rows = vectors if bits is not None else normalise_rows(vectors)
+        self.matrix = self._rows.view()
         self.matrix.flags.writeable = False
+        if present is not None and len(present) != len(self._rows):
+            raise ValueError(f"{len(present)} presence flags for {len(self._rows)} vectors")
+        self.present = None if present is None or present.all() else _frozen(present)
+        self.bits = _sign_bits(self._rows) if bits is None else bits
 
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
 
-    def scores(self, query: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
-        """Cosine of ``query`` with every row (or with ``candidates`` rows, in that order)."""
+    @property
+    def covered(self) -> int:
+        """Rows that have a vector."""
+        present = self.present
+        return len(self.matrix) if present is None else int(present.sum())
+
+    def fill(self, positions: np.ndarray, vectors: np.ndarray) -> None:
+        """Set rows ``positions`` to (normalised) ``vectors`` and mark them present; one writer at a time."""
+        if len(positions) == 0:
+            return
+        self._rows[positions] = normalise_rows(np.array(vectors, dtype=np.float32))
+        self.bits[:, positions] = _sign_bits(self._rows[positions])
+        present = self.present
+        if present is None:
+            return
+        present = present.copy()
+        present[positions] = True
+        self.present = None if present.all() else _frozen(present)
+
+    def _unit(self, query: np.ndarray) -> np.ndarray:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         norm = float(np.linalg.norm(q))
         if q.shape[0] != self.dim or not np.isfinite(norm) or norm == 0.0:
             raise ValueError(f"query vector must be finite, non-zero, of dimension {self.dim}")
-        q = q / norm
+        return q / norm
+
+    def search(
+        self,
+        query: np.ndarray,
+        candidates: np.ndarray | None,
+        k: int,
+        exact_limit: int = EXACT_LIMIT,
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(rows, cosines) to rank: every candidate (rows None: all) when they are few, otherwise the
+        ``max(RESCORE_DEPTH, 20 k)`` closest by sign bits, scored exactly."""
+        n = len(self.matrix) if candidates is None else len(candidates)
+        depth = max(RESCORE_DEPTH, 20 * k)
+        if n <= max(exact_limit, depth):
+            return candidates, self.scores(query, candidates)
+        q = self._unit(query)
+        bits = self.bits if candidates is None else self.bits[:, candidates]
+        distances = _hamming(bits, _sign_bits(q[None, :])[:, 0])
+        # The smallest distance that admits ``depth`` rows: a histogram, not a sort of n values.
+        threshold = int(np.searchsorted(np.cumsum(np.bincount(distances)), depth))
+        near = np.flatnonzero(distances <= threshold)
+        rows = near if candidates is None else candidates[near]
+        return rows, _matvec(self.matrix[rows], q)
+
+    def scores(self, query: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of ``query`` with every row (or with ``candidates`` rows, in that order)."""
+        q = self._unit(query)
         if candidates is None:
             return _matvec(self.matrix, q)
         if len(candidates) * 3 < len(self.matrix):  # selective filter: gather the rows, multiply fewer

@@ -1,0 +1,91 @@
+"""Snapshot files: a reader that maps them answers exactly as one that loads the generation from SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from conftest import SEEDS
+from stalling_embedder import StallingEmbedder
+
+from indexer.embedders.cache import EmbeddingCache
+from indexer.pipeline import reindex
+from indexer.stores.base import Filters
+from indexer.stores.embedded import EmbeddedStore
+from indexer.stores.snapshot_files import SNAPSHOT_DIR, load_saved_snapshot
+from indexer.stores.snapshot_loader import load_snapshot
+from indexer.stores.sqlite_schema import connect
+
+QUERIES = ("行政执法", "存在的问题", "法律顾问", "枫桥经验")
+FILTERS = (Filters(), Filters(categories=("存在问题",)), Filters(year_min=2022), Filters(phrases=("法治",)))
+
+
+def _answers(store: EmbeddedStore) -> list:
+    embedder = StallingEmbedder()
+    out = []
+    for query in QUERIES:
+        for filters in FILTERS:
+            out.append(store.lexical([query[:2], query[2:]], filters, 10))
+            out.append(store.vector(embedder.embed_query(query), filters, 10))
+    out.append(store.facets(Filters()))
+    return out
+
+
+def _saved(index: Path) -> list[str]:
+    return sorted(p.name for p in (index / SNAPSHOT_DIR).iterdir())
+
+
+def test_a_mapped_snapshot_answers_as_one_loaded_from_sqlite(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    generation = store.stats().generation
+    assert len(_saved(index)) == 1 and _saved(index)[0].startswith(generation)
+    mapped = EmbeddedStore(index)
+    snapshot = mapped._current()
+    assert isinstance(snapshot.bm25.docs, np.memmap), "a fresh reader maps the saved arrays"
+    with connect(index) as conn:
+        built = load_snapshot(conn)
+    assert built is not None and built.ids == snapshot.ids
+    shutil.rmtree(index / SNAPSHOT_DIR)
+    from_sqlite = EmbeddedStore(index)
+    assert not isinstance(from_sqlite._current().bm25.docs, np.memmap)
+    assert _answers(mapped) == _answers(from_sqlite)
+    for s in (store, mapped, from_sqlite):
+        s.close()
+
+
+def test_vectors_computed_after_saving_are_added_to_a_mapped_snapshot(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    cache = EmbeddingCache(store.database_path)
+    reindex([SEEDS], store, StallingEmbedder(), cache, fill_vectors=False)  # saved with no vectors
+    (early,) = _saved(index)
+    from indexer.vector_backfill import backfill_vectors
+
+    backfill_vectors(store, StallingEmbedder(), cache, batch=16)
+    reader = EmbeddedStore(index)  # maps the early files, then reads the vectors added since
+    assert reader.vector_coverage() == 1.0
+    store.persist_snapshot()
+    (late,) = _saved(index)
+    assert late != early, "the old files make way for the ones with every vector"
+    fresh = EmbeddedStore(index)
+    assert fresh._current().vectors.present is None
+    assert _answers(reader) == _answers(fresh)
+    for s in (store, reader, fresh):
+        s.close()
+
+
+def test_unreadable_files_fall_back_to_sqlite(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    (saved,) = (index / SNAPSHOT_DIR).iterdir()
+    (saved / "vocab.txt").write_text("broken", encoding="utf-8")
+    info = store.stats()
+    assert load_saved_snapshot(index, info.generation, int(info.extra["version"]), 10**6) is None
+    reader = EmbeddedStore(index)
+    assert reader.lexical(["法治"], Filters(), 5)
+    for s in (store, reader):
+        s.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.pipeline import IndexSummary, reindex, update
+from indexer.pipeline import IndexSummary, NothingIndexedError, reindex, update
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import IndexEmptyError, StoreError
 from indexer.wiring import cache_from, embedder_from, store_from
@@ -43,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         _add_store_options(cmd)
         cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+        cmd.add_argument(
+            "--allow-empty",
+            action="store_true",
+            help="publish even when no report was indexed (otherwise the served index is kept)",
+        )
         cmd.set_defaults(func=run_index)
     stats = subparsers.add_parser("stats", help="show what the index holds")
     _add_store_options(stats)
@@ -86,7 +91,13 @@ def run_index(args: argparse.Namespace) -> int:
     action = reindex if args.command == "reindex" else update
     try:
         embedder = embedder_from(settings)
-        summary = action(args.paths, store, embedder, cache_from(settings), progress)
+        summary = action(
+            args.paths, store, embedder, cache_from(settings), progress, allow_empty=args.allow_empty
+        )
+    except NothingIndexedError as exc:
+        _print_summary(exc.summary)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: the previously published index is still serving, unchanged", file=sys.stderr)
         return 130

@@ -43,6 +43,18 @@ class IndexSummary:
         return not self.failed
 
 
+class NothingIndexedError(Exception):
+    """A reindex that read no report: publishing it would replace a served index with an empty one."""
+
+    def __init__(self, summary: IndexSummary) -> None:
+        self.summary = summary
+        why = f"all {len(summary.failed)} files failed" if summary.failed else "no supported files found"
+        super().__init__(
+            f"nothing was indexed ({why}); the published index is unchanged "
+            "(pass --allow-empty to publish an empty index on purpose)"
+        )
+
+
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
@@ -110,8 +122,12 @@ def reindex(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
+    allow_empty: bool = False,
 ) -> IndexSummary:
-    """Index everything under ``paths`` into a new generation and publish it."""
+    """Index everything under ``paths`` into a new generation and publish it.
+
+    Raises ``NothingIndexedError`` instead of publishing when no report was indexed, unless ``allow_empty``.
+    """
     started = time.perf_counter()
     summary = IndexSummary()
     writer = store.new_generation(embedder.id, embedder.dim)
@@ -128,6 +144,9 @@ def reindex(
             calibrator.observe(item.vector for item in indexed)
             summary.indexed.append(report.source)
             summary.chunks += len(indexed)
+        if not summary.indexed and not allow_empty:
+            summary.seconds = time.perf_counter() - started
+            raise NothingIndexedError(summary)
         writer.set_calibration(calibrator.result().to_dict())
         writer.publish()
     except BaseException:
@@ -148,12 +167,16 @@ def update(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
+    allow_empty: bool = False,
 ) -> IndexSummary:
-    """Add new and changed reports under ``paths`` and drop reports whose files vanished from them."""
+    """Add new and changed reports under ``paths`` and drop reports whose files vanished from them.
+
+    Raises ``NothingIndexedError`` rather than drop every report when no file could be read at all.
+    """
     try:
         known = store.report_sources()
     except IndexEmptyError:
-        return reindex(paths, store, embedder, cache, progress)
+        return reindex(paths, store, embedder, cache, progress, allow_empty=allow_empty)
     if store.embedder_id() != embedder.id:
         raise EmbedderMismatchError(
             f"the index was built with embedder {store.embedder_id()!r}, not {embedder.id!r}: "
@@ -175,6 +198,9 @@ def update(
         store.replace_report(report, indexed, embedder_id=embedder.id)
         summary.indexed.append(report.source)
         summary.chunks += len(indexed)
+    if not seen_ids and not allow_empty:  # a mistyped or emptied folder must not empty the index
+        summary.seconds = time.perf_counter() - started
+        raise NothingIndexedError(summary)
     failed_sources = {str(Path(source).resolve()) for source, _ in summary.failed}
     for report_id, source in known.items():
         resolved = str(Path(source).resolve())

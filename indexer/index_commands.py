@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.pipeline import IndexSummary, NothingIndexedError, reindex, update
+from indexer.pipeline import FILE_SECONDS, IndexSummary, NothingIndexedError, reindex, update
+from indexer.printable import printable
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import IndexEmptyError, StoreError
 from indexer.wiring import cache_from, embedder_from, store_from
@@ -48,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             action="store_true",
             help="publish even when no report was indexed (otherwise the served index is kept)",
         )
+        cmd.add_argument(
+            "--file-seconds",
+            type=float,
+            default=FILE_SECONDS,
+            help=f"skip (and name) a file whose reading and parsing takes longer (default {FILE_SECONDS:g})",
+        )
         cmd.set_defaults(func=run_index)
     stats = subparsers.add_parser("stats", help="show what the index holds")
     _add_store_options(stats)
@@ -64,16 +71,16 @@ def _print_summary(summary: IndexSummary, out=sys.stdout) -> None:
         file=out,
     )
     for source, reason in summary.skipped:
-        print(f"  skipped {source}: {reason}", file=out)
+        print(f"  skipped {printable(source)}: {printable(reason)}", file=out)
     for source, reason in summary.failed:
-        print(f"  FAILED  {source}: {reason}", file=out)
+        print(f"  FAILED  {printable(source)}: {printable(reason)}", file=out)
 
 
 def run_index(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
-        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        print(f"error: no such file or directory: {printable(', '.join(missing))}", file=sys.stderr)
         return 2
     store = store_from(settings)
     quiet = args.quiet or not sys.stderr.isatty()
@@ -92,7 +99,13 @@ def run_index(args: argparse.Namespace) -> int:
     try:
         embedder = embedder_from(settings)
         summary = action(
-            args.paths, store, embedder, cache_from(settings), progress, allow_empty=args.allow_empty
+            args.paths,
+            store,
+            embedder,
+            cache_from(settings),
+            progress,
+            allow_empty=args.allow_empty,
+            file_seconds=args.file_seconds,
         )
     except NothingIndexedError as exc:
         _print_summary(exc.summary)

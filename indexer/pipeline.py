@@ -18,8 +18,10 @@ from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
 from indexer.ingest.chunking import chunk_report
-from indexer.ingest.readers import ReadError, iter_documents, list_files
+from indexer.ingest.file_access import source_name
+from indexer.ingest.readers import ReadError, SkippedFile, list_entries, read_document
 from indexer.ingest.reports import parse_report
+from indexer.ingest.time_budget import FileTimeout, file_budget
 from indexer.models import Chunk, Report
 from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
 
@@ -100,20 +102,34 @@ def context_tokens(chunk: Chunk) -> tuple[str, ...]:
     return tuple(tokenize(" ".join((*chunk.breadcrumb, chunk.category))))
 
 
-def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:
-    """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on."""
-    files = list_files(paths)
-    for done, doc in enumerate(iter_documents(files), 1):
-        if isinstance(doc, ReadError):
-            summary.failed.append((str(doc.path), doc.reason))
-        else:
-            try:
-                yield parse_report(doc)
-            except ReadError as exc:
-                summary.failed.append((doc.source, exc.reason))
-            except Exception as exc:  # a parser bug on one file must not stop a batch of thousands
-                summary.failed.append((doc.source, f"cannot parse: {type(exc).__name__}: {exc}"))
-        progress("files", done, len(files))
+FILE_SECONDS = 120.0  # reading and parsing one report takes well under a second; this only stops pathologies
+
+
+def _parsed_reports(
+    paths: Sequence[Path], summary: IndexSummary, progress: Progress, file_seconds: float | None
+) -> Iterable[Report]:
+    """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on.
+
+    Special files and links out of a folder are recorded as skipped; a file whose reading and parsing
+    takes longer than ``file_seconds`` is recorded as failed.
+    """
+    entries = list_entries(paths)
+    for done, entry in enumerate(entries, 1):
+        report = None
+        try:
+            with file_budget(file_seconds):
+                report = parse_report(read_document(entry.path, entry.root))
+        except SkippedFile as exc:
+            summary.skipped.append((exc.path, exc.reason))
+        except ReadError as exc:
+            summary.failed.append((exc.path, exc.reason))
+        except FileTimeout as exc:
+            summary.failed.append((source_name(entry.path), str(exc)))
+        except Exception as exc:  # a reader or parser bug on one file must not stop a batch of thousands
+            summary.failed.append((source_name(entry.path), f"cannot parse: {type(exc).__name__}: {exc}"))
+        progress("files", done, len(entries))
+        if report is not None:  # outside the budget: embedding and writing are not the file's fault
+            yield report
 
 
 def reindex(
@@ -123,6 +139,7 @@ def reindex(
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
     allow_empty: bool = False,
+    file_seconds: float | None = FILE_SECONDS,
 ) -> IndexSummary:
     """Index everything under ``paths`` into a new generation and publish it.
 
@@ -134,7 +151,7 @@ def reindex(
     calibrator = Calibrator(embedder)
     seen: dict[str, str] = {}
     try:
-        for report in _parsed_reports(paths, summary, progress):
+        for report in _parsed_reports(paths, summary, progress, file_seconds):
             if report.id in seen:
                 summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
                 continue
@@ -168,6 +185,7 @@ def update(
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
     allow_empty: bool = False,
+    file_seconds: float | None = FILE_SECONDS,
 ) -> IndexSummary:
     """Add new and changed reports under ``paths`` and drop reports whose files vanished from them.
 
@@ -176,7 +194,7 @@ def update(
     try:
         known = store.report_sources()
     except IndexEmptyError:
-        return reindex(paths, store, embedder, cache, progress, allow_empty=allow_empty)
+        return reindex(paths, store, embedder, cache, progress, allow_empty, file_seconds)
     if store.embedder_id() != embedder.id:
         raise EmbedderMismatchError(
             f"the index was built with embedder {store.embedder_id()!r}, not {embedder.id!r}: "
@@ -187,7 +205,7 @@ def update(
     roots = [Path(p).resolve() for p in paths]
     seen_sources: set[str] = set()
     seen_ids: set[str] = set()
-    for report in _parsed_reports(paths, summary, progress):
+    for report in _parsed_reports(paths, summary, progress, file_seconds):
         seen_sources.add(str(Path(report.source).resolve()))
         if report.id in known or report.id in seen_ids:
             summary.unchanged.append(report.source)

@@ -249,3 +249,85 @@ def test_allow_empty_publishes_an_empty_index_on_purpose(index_copy: Path, tmp_p
     summary = reindex([empty], store, embedder_from(settings), cache_from(settings), allow_empty=True)
     assert summary.ok and store.stats().reports == 0
     store.close()
+
+
+def test_reindex_finishes_past_a_fifo_a_socket_and_a_link_loop(index_copy: Path, tmp_path: Path) -> None:
+    import socket
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    os.mkfifo(folder / "pipe.txt")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "sock.txt"))
+    os.symlink("loop-b.txt", folder / "loop-a.txt")
+    os.symlink("loop-a.txt", folder / "loop-b.txt")
+    proc = _cli("reindex", str(folder), "--index-dir", str(index_copy), "--quiet")
+    try:  # the timeout only bounds a broken build: a reader that opens the FIFO blocks for ever
+        out, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+        server.close()
+    assert proc.returncode == 0, err
+    assert "indexed 1 reports" in out
+    for name, reason in (
+        ("pipe.txt", "FIFO"),
+        ("sock.txt", "socket"),
+        ("loop-a.txt", "symbolic link loop"),
+        ("loop-b.txt", "symbolic link loop"),
+    ):
+        assert f"skipped {folder / name}: " in out and reason in out
+    store = EmbeddedStore(index_copy)
+    assert [Path(s).name for s in store.report_sources().values()] == ["002_480e55da089d3041.txt"]
+    store.close()
+
+
+def test_a_file_over_its_time_budget_is_named_and_the_batch_goes_on(
+    index_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from indexer import pipeline
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    (folder / "stuck.txt").write_text("一、\n" * 10, encoding="utf-8")
+    real_parse = pipeline.parse_report
+
+    def parse_or_stall(raw):
+        if raw.source.endswith("stuck.txt"):  # stands for a pathological parse: waits until interrupted
+            threading.Event().wait(timeout=120)
+        return real_parse(raw)
+
+    monkeypatch.setattr(pipeline, "parse_report", parse_or_stall)
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([folder], store, embedder_from(settings), cache_from(settings), file_seconds=0.5)
+    assert [Path(s).name for s in summary.indexed] == ["002_480e55da089d3041.txt"]
+    assert [(Path(s).name, r) for s, r in summary.failed] == [
+        ("stuck.txt", "took longer than 0.5 s to read and parse; skipped")
+    ]
+    store.close()
+
+
+def test_odd_file_names_are_stored_and_printed_escaped(index_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    text = (SEEDS / "002_480e55da089d3041.txt").read_bytes()
+    (folder / os.fsdecode(b"latin-\xe9.txt")).write_bytes(text)
+    (folder / "forged\nindexed 9 reports, failed 0.txt").write_bytes(b"")
+    (folder / "clear\x1b[2J.txt").write_bytes(b"")
+    proc = _cli("reindex", str(folder), "--index-dir", str(index_copy), "--quiet")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err  # two empty files failed; the Latin-1 name was indexed
+    assert "Traceback" not in err
+    assert "indexed 1 reports" in out
+    assert "\x1b" not in out and "clear\\x1b[2J.txt" in out
+    assert "\nindexed 9" not in out and "forged\\nindexed 9 reports, failed 0.txt" in out
+    store = EmbeddedStore(index_copy)
+    assert [Path(s).name for s in store.report_sources().values()] == ["latin-\\xe9.txt"]
+    settings = Settings(index_dir=index_copy)
+    summary = update([folder], store, embedder_from(settings), cache_from(settings))
+    assert [Path(s).name for s in summary.unchanged] == ["latin-\\xe9.txt"] and not summary.removed
+    store.close()

@@ -437,3 +437,11 @@ def test_a_file_name_that_is_not_utf8_is_read_and_named_as_text(tmp_path: Path) 
     assert isinstance(doc, RawDocument)
     assert doc.source.endswith("r\\xe9port-\\xff.txt")
     doc.source.encode("utf-8")  # storable and printable
+
+
+@pytest.mark.parametrize("depth", [300, 3000])
+def test_deeply_nested_html_keeps_its_text(tmp_path: Path, depth: int) -> None:
+    body = "<div>" * depth + f"<p>{ARTICLE[1]}</p>" + "</div>" * depth
+    page = f"<html><head><title>{ARTICLE[0]}</title></head><body>{body}</body></html>"
+    doc = read_document(write(tmp_path / "deep.html", page.encode()))
+    assert ARTICLE[0] in doc.text and ARTICLE[1] in doc.text

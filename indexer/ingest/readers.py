@@ -11,6 +11,7 @@ as Big5), so both are decoded strictly and the one whose characters look like re
 from __future__ import annotations
 
 import codecs
+import html.parser
 import io
 import logging
 import os
@@ -312,23 +313,81 @@ def _decode_html(data: bytes) -> tuple[str, str]:
     return decode_text(data)
 
 
-def _html_fallback_text(markup: str) -> str:
-    """Visible text of the page minus scripts and navigation, one line per block element."""
+_BLOCK_TAGS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td")
+
+
+def _html_root(markup: str):
     import lxml.html
 
-    root = lxml.html.document_fromstring(markup)
+    # huge_tree lifts libxml2's nesting limit (256 → 2048) and text-node size limit
+    return lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(huge_tree=True))
+
+
+class _FlatText(html.parser.HTMLParser):
+    """Visible text by a streaming parser: no tree, so no nesting limit at all."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._noise = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _HTML_NOISE_TAGS:
+            self._noise += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_NOISE_TAGS and self._noise:
+            self._noise -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._noise:
+            self.parts.append(data)
+
+
+def _flat_text(markup: str) -> str:
+    parser = _FlatText()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _nested_too_deep(markup: str, limit: int = 255) -> bool:
+    """Whether tags nest deeper than libxml2's default limit somewhere (counted on a streaming parse)."""
+    depth = deepest = 0
+    for match in re.finditer(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>", markup):
+        if match.group(1):
+            depth = max(0, depth - 1)
+        elif not match.group(3) and match.group(2).lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return True
+    return False
+
+
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+def _html_fallback_text(markup: str) -> str:
+    """Visible text of the page minus scripts and navigation, one line per block element."""
+    root = _html_root(markup)
     for element in root.iter(*_HTML_NOISE_TAGS):
         element.drop_tree()
-    for element in root.iter("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td"):
+    for element in root.iter(*_BLOCK_TAGS):
         element.tail = "\n" + (element.tail or "")
-    return root.text_content()
+    text = root.text_content()
+    # lxml silently drops what lies deeper than its nesting limit; the streaming parser has none
+    flat = _flat_text(markup)
+    return flat if len("".join(flat.split())) > 2 * len("".join(text.split())) else text
 
 
 def _html_title(markup: str) -> str:
     """The article heading: the first <h1>, else the <title>."""
-    import lxml.html
-
-    root = lxml.html.document_fromstring(markup)
+    root = _html_root(markup)
     for xpath in ("//h1", "//title"):
         for element in root.xpath(xpath):
             title = " ".join(element.text_content().split())
@@ -355,6 +414,8 @@ def _read_html(path: Path, data: bytes) -> RawDocument:
         title = _html_title(markup)
     except (ParserError, ValueError) as err:
         raise ReadError(path, "cannot parse HTML") from err
+    if len("".join(body.split())) * 2 < len("".join(full.split())) and _nested_too_deep(markup):
+        body = full  # trafilatura's parser stopped at its nesting limit: keep all the text
     if not body.strip():
         body = full
     # trafilatura keeps the article body only; title and publication line are what metadata needs.

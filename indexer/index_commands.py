@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
+from indexer.index_lock import IndexBusyError, writing_index
 from indexer.pipeline import FILE_SECONDS, IndexSummary, NothingIndexedError, reindex, update
 from indexer.printable import printable
 from indexer.settings import STORE_KINDS, Settings
@@ -97,23 +101,29 @@ def run_index(args: argparse.Namespace) -> int:
 
     action = reindex if args.command == "reindex" else update
     try:
-        embedder = embedder_from(settings)
-        summary = action(
-            args.paths,
-            store,
-            embedder,
-            cache_from(settings),
-            progress,
-            allow_empty=args.allow_empty,
-            file_seconds=args.file_seconds,
-        )
+        with writing_index(settings.index_dir, args.command), _sigterm_as_interrupt():
+            embedder = embedder_from(settings)
+            summary = action(
+                args.paths,
+                store,
+                embedder,
+                cache_from(settings),
+                progress,
+                allow_empty=args.allow_empty,
+                file_seconds=args.file_seconds,
+            )
+    except IndexBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     except NothingIndexedError as exc:
         _print_summary(exc.summary)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: the previously published index is still serving, unchanged", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"\n{what}: {_INTERRUPTED[args.command]}", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -123,6 +133,33 @@ def run_index(args: argparse.Namespace) -> int:
         store.close()
     _print_summary(summary)
     return 0 if summary.ok else 1
+
+
+_INTERRUPTED = {
+    "reindex": "nothing was published; the previous index is still serving, unchanged",
+    "update": "reports updated before this stay updated; the rest of the changes were not applied",
+}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a timeout, systemd, docker stop) ends a run the way Ctrl-C does: cleanly."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the clean-up finish
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_stats(args: argparse.Namespace) -> int:

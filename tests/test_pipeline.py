@@ -331,3 +331,69 @@ def test_odd_file_names_are_stored_and_printed_escaped(index_copy: Path, tmp_pat
     summary = update([folder], store, embedder_from(settings), cache_from(settings))
     assert [Path(s).name for s in summary.unchanged] == ["latin-\\xe9.txt"] and not summary.removed
     store.close()
+
+
+def test_sigterm_ends_a_reindex_cleanly(index_copy: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    before = EmbeddedStore(index_copy).stats()
+    marker = tmp_path / "embedding-started"
+    proc = _cli(
+        "reindex",
+        str(SEEDS),
+        "--index-dir",
+        str(index_copy),
+        "--quiet",
+        env_extra={
+            "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
+            "BLOCKING_EMBEDDER_MARKER": str(marker),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        },
+    )
+    _wait_for(lambda: marker.exists() or proc.poll() is not None, timeout=120)
+    assert proc.poll() is None, f"the indexer exited ({proc.returncode}) before it reached embedding"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "terminated (SIGTERM)" in err and "Traceback" not in err
+    with sqlite3.connect(index_copy / "index.sqlite") as conn:
+        generations = [row[0] for row in conn.execute("SELECT id FROM generations")]
+    assert generations == [before.generation]  # the unpublished rows are gone, not left for later
+    assert [p.name for p in (index_copy / "writers").glob("g*.lock")] == []
+    assert EmbeddedStore(index_copy).stats().chunks == before.chunks
+
+
+def test_update_during_another_writer_is_refused_not_lost(index_copy: Path) -> None:
+    from indexer.index_lock import writing_index
+
+    with writing_index(index_copy, "reindex"):
+        proc = _cli("update", str(SEEDS), "--index-dir", str(index_copy), "--quiet")
+        _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75
+    assert "reindex (pid" in err and "is writing the index" in err
+    proc = _cli("update", str(SEEDS), "--index-dir", str(index_copy), "--quiet")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "unchanged 5" in out
+
+
+def test_space_of_replaced_generations_is_given_back(
+    index_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from indexer.stores import generation_writer
+
+    monkeypatch.setattr(generation_writer, "MIN_FREE_PAGES_TO_VACUUM", 1)  # the seeds index is small
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    database = index_copy / "index.sqlite"
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    reindex([folder], store, embedder_from(settings), cache_from(settings))
+    store.close()
+    with sqlite3.connect(database) as conn:
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert free * 4 < pages

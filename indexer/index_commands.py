@@ -81,12 +81,20 @@ def _print_summary(summary: IndexSummary, out=sys.stdout) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    try:
+        settings = settings_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         print(f"error: no such file or directory: {printable(', '.join(missing))}", file=sys.stderr)
         return 2
-    store = store_from(settings)
+    try:
+        store = store_from(settings)
+    except ValueError as exc:  # e.g. a malformed ELASTICSEARCH_URL (its message masks any password)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     quiet = args.quiet or not sys.stderr.isatty()
     bars = {
         "files": tqdm(unit=" files", desc="files read", disable=quiet, position=0),
@@ -163,8 +171,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    store = store_from(settings)
+    try:
+        store = store_from(settings_from_args(args), read_only=True)
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         stats = store.stats()
     except IndexEmptyError:

@@ -14,6 +14,7 @@ from indexer.models import CATEGORIES
 from indexer.printable import printable
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import Filters, IndexEmptyError, StoreError
+from indexer.wiring import IndexMissingError
 from search_app.engine import Mode, SearchEngine, SearchResult
 from search_app.evaluation import MODES, SPLITS, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
@@ -183,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run_search(args) if args.command == "search" else run_evaluate(args)
+    except IndexMissingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except IndexEmptyError:
         print("error: the index is empty: run `python -m indexer reindex seeds` first", file=sys.stderr)
     except StoreError as exc:

@@ -53,7 +53,7 @@ def _embedder(spec: str) -> Embedder:
 @st.cache_resource
 def _store(kind: str, index_dir: str, es_index: str, es_url: str | None) -> Store:
     # es_url is part of the cache key only: the Elasticsearch store reads ELASTICSEARCH_URL itself.
-    return store_from(Settings(store=kind, index_dir=Path(index_dir), es_index=es_index))
+    return store_from(Settings(store=kind, index_dir=Path(index_dir), es_index=es_index), read_only=True)
 
 
 def open_page_engine(settings: Settings) -> SearchEngine:

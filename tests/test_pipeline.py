@@ -397,3 +397,12 @@ def test_space_of_replaced_generations_is_given_back(
         free = conn.execute("PRAGMA freelist_count").fetchone()[0]
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
     assert free * 4 < pages
+
+
+def test_stats_of_a_mistyped_index_dir_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-index"
+    proc = _cli("stats", "--index-dir", str(missing))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert f"no index in {missing}" in err
+    assert not missing.exists()

@@ -60,3 +60,12 @@ def test_control_characters_in_a_query_are_not_printed_raw(seeds_index: Path) ->
     out, err = proc.communicate("法治\x1b[2J\n".encode(), timeout=300)
     assert proc.returncode == 0, err
     assert b"\x1b" not in out and b"\\x1b[2J" in out
+
+
+def test_search_of_a_mistyped_index_dir_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-index"
+    proc = _search(missing, "法治")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2
+    assert f"no index in {missing}".encode() in err
+    assert not missing.exists()

@@ -21,7 +21,7 @@ def store_from(settings: Settings, read_only: bool = False) -> Store:
     """The configured store; ``read_only`` (stats, search, the page) refuses an embedded index directory
     that holds no index rather than create an empty one where a mistyped path points."""
     if settings.store == "embedded":
-        if read_only and not (settings.index_dir / DB_FILE).is_file():
+        if read_only and not (Path(settings.index_dir) / DB_FILE).is_file():
             raise IndexMissingError(
                 f"no index in {printable(str(settings.index_dir))} (no {DB_FILE} there): check --index-dir "
                 "or SEARCH_INDEX_DIR, or build one with `python -m indexer reindex PATH`"

@@ -27,7 +27,12 @@ def store_from(settings: Settings, read_only: bool = False) -> Store:
                 "or SEARCH_INDEX_DIR, or build one with `python -m indexer reindex PATH`"
             )
         return open_store("embedded", path=settings.index_dir)
+    if read_only:  # a host that accepts connections but never answers must not hold a reader for minutes
+        return open_store("elasticsearch", index=settings.es_index, request_timeout=READ_TIMEOUT_SECONDS)
     return open_store("elasticsearch", index=settings.es_index)
+
+
+READ_TIMEOUT_SECONDS = 10  # per request of stats, search and the page (the client retries it a few times)
 
 
 class IndexMissingError(IndexEmptyError):

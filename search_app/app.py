@@ -21,7 +21,7 @@ from indexer.embedders.base import Embedder
 from indexer.models import CATEGORIES
 from indexer.settings import Settings
 from indexer.stores.base import IndexStats, Store
-from indexer.wiring import embedder_from, store_from
+from indexer.wiring import IndexMissingError, embedder_from, store_from
 from search_app import export, render
 from search_app import page_state as ps
 from search_app.engine import EMPTY_QUERY_MESSAGE, Hit, SearchEngine, SearchResult
@@ -484,6 +484,10 @@ def main() -> None:
     try:
         engine = open_page_engine(Settings.from_env())
         _page(engine)
+    except IndexMissingError as exc:  # nothing where SEARCH_INDEX_DIR points (and nothing created there)
+        _sidebar_status(None)
+        st.warning(f"**{render.EMPTY_INDEX_MESSAGE}**\n\n建好索引后刷新本页即可检索（也可运行 make index）。")
+        st.code(str(exc), language=None)
     except Exception as exc:  # the page boundary: never a stack trace on the page
         log.exception("search page failed: %s", exc)
         _sidebar_status(None)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_parse.py                      # all of /work/shared/corpus
     .venv/bin/python bench/bench_parse.py --limit 2000 PATH    # a slice of another tree
+    .venv/bin/python bench/bench_parse.py --headings 100000    # one file of N "一、" lines (worst case)
 
 Prints files/s, characters/s, chunk count, failures (files that could not be read or had no text) and the
 share of files with a recognised heading structure (any numbered heading or 第N条/章). A bug that raises
@@ -30,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, default=0, help="parse only the first N files (0: all)")
+    parser.add_argument("--headings", type=int, default=0, help="time one file of N heading lines instead")
     args = parser.parse_args(argv)
+    if args.headings:
+        return _headings(args.headings)
 
     paths = sorted(args.root.rglob("*.txt"))
     if args.limit:
@@ -64,6 +68,23 @@ def main(argv: list[str] | None = None) -> int:
     for path, message in bugs[:20]:
         print(f"  BUG {path}: {message}")
     return 1 if bugs else 0
+
+
+def _headings(count: int) -> int:
+    """Parse time of a pathological file: a title and ``count`` bare top-level headings."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "headings.txt")
+        path.write_text("关于2023年法治政府建设情况的报告\n" + "一、\n" * count, encoding="utf-8")
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = load_report(path)
+        chunks = len(chunk_report(report))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    size = path.stat().st_size if path.exists() else len("一、\n".encode()) * count
+    print(f"{count} heading lines ({size / 1e3:.0f} KB): {len(report.sections)} sections, {chunks} chunks")
+    print(f"read + parse + chunk: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    return 0
 
 
 if __name__ == "__main__":

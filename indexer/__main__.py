@@ -16,9 +16,11 @@ from typing import TextIO
 
 from indexer import index_commands
 from indexer.ingest.chunking import chunk_report
+from indexer.ingest.file_access import source_name
 from indexer.ingest.readers import ReadError
 from indexer.ingest.reports import load_report
 from indexer.models import Report
+from indexer.printable import printable
 
 __all__ = ["build_parser", "main", "report_json", "report_outline"]
 
@@ -35,7 +37,7 @@ _META_LABELS = (
 
 def report_outline(report: Report, chunk_count: int) -> str:
     """Human-readable summary: source, metadata, indented section outline, chunk count."""
-    lines = [f"== {report.source}  (id {report.id})"]
+    lines = [f"== {printable(report.source)}  (id {report.id})"]
     for field, label in _META_LABELS:
         value = getattr(report.meta, field)
         if value not in ("", None):
@@ -77,11 +79,11 @@ def run_parse(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
             count = len(chunk_report(report))
         except ReadError as exc:  # its message already names the file
             failed += 1
-            print(f"error: {exc}", file=err)
+            print(f"error: {printable(str(exc))}", file=err)
             continue
         except (OSError, ValueError) as exc:
             failed += 1
-            print(f"error: {path}: {exc}", file=err)
+            print(f"error: {printable(source_name(path))}: {exc}", file=err)
             continue
         if args.json:
             print(json.dumps(report_json(report, count), ensure_ascii=False), file=out)

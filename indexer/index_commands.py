@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
 from indexer.coverage import coverage_line
-from indexer.pipeline import IndexSummary, reindex, update
+from indexer.index_lock import IndexBusyError, writing_index
+from indexer.pipeline import FILE_SECONDS, IndexSummary, NothingIndexedError, reindex, update
+from indexer.printable import printable
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import IndexEmptyError, StoreError
 from indexer.vector_backfill import DEFAULT_BATCH
@@ -52,6 +57,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             metavar="N",
             help=f"chunks per commit of vectors computed after publishing (default {DEFAULT_BATCH})",
         )
+        cmd.add_argument(
+            "--allow-empty",
+            action="store_true",
+            help="publish even when no report was indexed (otherwise the served index is kept)",
+        )
+        cmd.add_argument(
+            "--file-seconds",
+            type=float,
+            default=FILE_SECONDS,
+            help=f"skip (and name) a file whose reading and parsing takes longer (default {FILE_SECONDS:g})",
+        )
         cmd.set_defaults(func=run_index)
     stats = subparsers.add_parser("stats", help="show what the index holds")
     _add_store_options(stats)
@@ -75,18 +91,26 @@ def _print_summary(summary: IndexSummary, out=sys.stdout) -> None:
             file=out,
         )
     for source, reason in summary.skipped:
-        print(f"  skipped {source}: {reason}", file=out)
+        print(f"  skipped {printable(source)}: {printable(reason)}", file=out)
     for source, reason in summary.failed:
-        print(f"  FAILED  {source}: {reason}", file=out)
+        print(f"  FAILED  {printable(source)}: {printable(reason)}", file=out)
 
 
 def run_index(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    try:
+        settings = settings_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
-        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        print(f"error: no such file or directory: {printable(', '.join(missing))}", file=sys.stderr)
         return 2
-    store = store_from(settings)
+    try:
+        store = store_from(settings)
+    except ValueError as exc:  # e.g. a malformed ELASTICSEARCH_URL (its message masks any password)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     quiet = args.quiet or not sys.stderr.isatty()
     bars = {
         "files": tqdm(unit=" files", desc="1/3 files read and parsed", disable=quiet, position=0),
@@ -102,17 +126,30 @@ def run_index(args: argparse.Namespace) -> int:
 
     action = reindex if args.command == "reindex" else update
     try:
-        embedder = embedder_from(settings)
-        summary = action(
-            args.paths, store, embedder, cache_from(settings), progress, vector_batch=args.vector_batch
-        )
-    except KeyboardInterrupt:
-        print(
-            "\ninterrupted: the published index is still serving (if vectors were being computed, run "
-            "`update` with the same paths to finish them; nothing embedded is computed again)",
-            file=sys.stderr,
-        )
-        return 130
+        with writing_index(settings.index_dir, args.command), _sigterm_as_interrupt():
+            embedder = embedder_from(settings)
+            summary = action(
+                args.paths,
+                store,
+                embedder,
+                cache_from(settings),
+                progress,
+                vector_batch=args.vector_batch,
+                allow_empty=args.allow_empty,
+                file_seconds=args.file_seconds,
+            )
+    except IndexBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    except NothingIndexedError as exc:
+        _print_summary(exc.summary)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"\n{what}: {_INTERRUPTED[args.command]}", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,9 +161,43 @@ def run_index(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+_INTERRUPTED = {
+    "reindex": (
+        "the previous index is still serving, unless the new one was already published for keyword search; "
+        "if vectors were being computed, run `update` with the same paths to finish them "
+        "(nothing embedded is computed again)"
+    ),
+    "update": "reports updated before this stay updated; the rest of the changes were not applied",
+}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a timeout, systemd, docker stop) ends a run the way Ctrl-C does: cleanly."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the clean-up finish
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_stats(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    store = store_from(settings)
+    try:
+        store = store_from(settings_from_args(args), read_only=True)
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         stats = store.stats()
     except IndexEmptyError:

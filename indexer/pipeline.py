@@ -18,8 +18,10 @@ from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
 from indexer.ingest.chunking import chunk_report
-from indexer.ingest.readers import ReadError, iter_documents, list_files
+from indexer.ingest.file_access import source_name
+from indexer.ingest.readers import ReadError, SkippedFile, list_entries, read_document
 from indexer.ingest.reports import parse_report
+from indexer.ingest.time_budget import FileTimeout, file_budget
 from indexer.models import Chunk, Report
 from indexer.stores.base import EmbedderMismatchError, IndexedChunk, IndexEmptyError, Store
 from indexer.vector_backfill import DEFAULT_BATCH, backfill_vectors, supports_partial_vectors
@@ -45,6 +47,18 @@ class IndexSummary:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+class NothingIndexedError(Exception):
+    """A reindex that read no report: publishing it would replace a served index with an empty one."""
+
+    def __init__(self, summary: IndexSummary) -> None:
+        self.summary = summary
+        why = f"all {len(summary.failed)} files failed" if summary.failed else "no supported files found"
+        super().__init__(
+            f"nothing was indexed ({why}); the published index is unchanged "
+            "(pass --allow-empty to publish an empty index on purpose)"
+        )
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -99,20 +113,34 @@ def context_tokens(chunk: Chunk) -> tuple[str, ...]:
     return tuple(tokenize(" ".join((*chunk.breadcrumb, chunk.category))))
 
 
-def _parsed_reports(paths: Sequence[Path], summary: IndexSummary, progress: Progress) -> Iterable[Report]:
-    """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on."""
-    files = list_files(paths)
-    for done, doc in enumerate(iter_documents(files), 1):
-        if isinstance(doc, ReadError):
-            summary.failed.append((str(doc.path), doc.reason))
-        else:
-            try:
-                yield parse_report(doc)
-            except ReadError as exc:
-                summary.failed.append((doc.source, exc.reason))
-            except Exception as exc:  # a parser bug on one file must not stop a batch of thousands
-                summary.failed.append((doc.source, f"cannot parse: {type(exc).__name__}: {exc}"))
-        progress("files", done, len(files))
+FILE_SECONDS = 120.0  # reading and parsing one report takes well under a second; this only stops pathologies
+
+
+def _parsed_reports(
+    paths: Sequence[Path], summary: IndexSummary, progress: Progress, file_seconds: float | None
+) -> Iterable[Report]:
+    """Reports of all readable files; unreadable ones are recorded as failures and the batch goes on.
+
+    Special files and links out of a folder are recorded as skipped; a file whose reading and parsing
+    takes longer than ``file_seconds`` is recorded as failed.
+    """
+    entries = list_entries(paths)
+    for done, entry in enumerate(entries, 1):
+        report = None
+        try:
+            with file_budget(file_seconds):
+                report = parse_report(read_document(entry.path, entry.root))
+        except SkippedFile as exc:
+            summary.skipped.append((exc.path, exc.reason))
+        except ReadError as exc:
+            summary.failed.append((exc.path, exc.reason))
+        except FileTimeout as exc:
+            summary.failed.append((source_name(entry.path), str(exc)))
+        except Exception as exc:  # a reader or parser bug on one file must not stop a batch of thousands
+            summary.failed.append((source_name(entry.path), f"cannot parse: {type(exc).__name__}: {exc}"))
+        progress("files", done, len(entries))
+        if report is not None:  # outside the budget: embedding and writing are not the file's fault
+            yield report
 
 
 def reindex(
@@ -123,6 +151,8 @@ def reindex(
     progress: Progress = _no_progress,
     vector_batch: int = DEFAULT_BATCH,
     fill_vectors: bool = True,
+    allow_empty: bool = False,
+    file_seconds: float | None = FILE_SECONDS,
 ) -> IndexSummary:
     """Index everything under ``paths`` into a new generation and publish it.
 
@@ -130,6 +160,8 @@ def reindex(
     is published once reading, parsing and BM25 are done (vectors found in the cache included), and the
     other vectors are computed afterwards, ``vector_batch`` chunks per commit (unless ``fill_vectors`` is
     False: then ``update`` or ``vector_backfill`` computes them later, on this machine or a faster one).
+
+    Raises ``NothingIndexedError`` instead of publishing when no report was indexed, unless ``allow_empty``.
     """
     started = time.perf_counter()
     summary = IndexSummary()
@@ -138,7 +170,7 @@ def reindex(
     calibrator = Calibrator(embedder)
     seen: dict[str, str] = {}
     try:
-        for report in _parsed_reports(paths, summary, progress):
+        for report in _parsed_reports(paths, summary, progress, file_seconds):
             if report.id in seen:
                 summary.skipped.append((report.source, f"same text as {seen[report.id]}"))
                 continue
@@ -150,6 +182,9 @@ def reindex(
             summary.chunks += len(indexed)
             if defer:
                 progress("chunks", summary.chunks, 0)
+        if not summary.indexed and not allow_empty:
+            summary.seconds = time.perf_counter() - started
+            raise NothingIndexedError(summary)
         writer.set_calibration(calibrator.result().to_dict())
         writer.publish()
     except BaseException:
@@ -198,13 +233,27 @@ def update(
     cache: EmbeddingCache | None = None,
     progress: Progress = _no_progress,
     vector_batch: int = DEFAULT_BATCH,
+    allow_empty: bool = False,
+    file_seconds: float | None = FILE_SECONDS,
 ) -> IndexSummary:
     """Add new and changed reports under ``paths`` and drop reports whose files vanished from them; then
-    compute the vectors the index still lacks (an interrupted reindex resumes here)."""
+    compute the vectors the index still lacks (an interrupted reindex resumes here).
+
+    Raises ``NothingIndexedError`` rather than drop every report when no file could be read at all.
+    """
     try:
         known = store.report_sources()
     except IndexEmptyError:
-        return reindex(paths, store, embedder, cache, progress, vector_batch)
+        return reindex(
+            paths,
+            store,
+            embedder,
+            cache,
+            progress,
+            vector_batch=vector_batch,
+            allow_empty=allow_empty,
+            file_seconds=file_seconds,
+        )
     if store.embedder_id() != embedder.id:
         raise EmbedderMismatchError(
             f"the index was built with embedder {store.embedder_id()!r}, not {embedder.id!r}: "
@@ -215,7 +264,7 @@ def update(
     roots = [Path(p).resolve() for p in paths]
     seen_sources: set[str] = set()
     seen_ids: set[str] = set()
-    for report in _parsed_reports(paths, summary, progress):
+    for report in _parsed_reports(paths, summary, progress, file_seconds):
         seen_sources.add(str(Path(report.source).resolve()))
         if report.id in known or report.id in seen_ids:
             summary.unchanged.append(report.source)
@@ -226,6 +275,9 @@ def update(
         store.replace_report(report, indexed, embedder_id=embedder.id)
         summary.indexed.append(report.source)
         summary.chunks += len(indexed)
+    if not seen_ids and not allow_empty:  # a mistyped or emptied folder must not empty the index
+        summary.seconds = time.perf_counter() - started
+        raise NothingIndexedError(summary)
     failed_sources = {str(Path(source).resolve()) for source, _ in summary.failed}
     for report_id, source in known.items():
         resolved = str(Path(source).resolve())

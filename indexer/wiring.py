@@ -10,16 +10,33 @@ from pathlib import Path
 from indexer.embedders.base import Embedder
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
+from indexer.printable import printable
 from indexer.settings import Settings
-from indexer.stores.base import Store
+from indexer.stores.base import IndexEmptyError, Store
 from indexer.stores.factory import open_store
 from indexer.stores.sqlite_schema import DB_FILE
 
 
-def store_from(settings: Settings) -> Store:
+def store_from(settings: Settings, read_only: bool = False) -> Store:
+    """The configured store; ``read_only`` (stats, search, the page) refuses an embedded index directory
+    that holds no index rather than create an empty one where a mistyped path points."""
     if settings.store == "embedded":
+        if read_only and not (Path(settings.index_dir) / DB_FILE).is_file():
+            raise IndexMissingError(
+                f"no index in {printable(str(settings.index_dir))} (no {DB_FILE} there): check --index-dir "
+                "or SEARCH_INDEX_DIR, or build one with `python -m indexer reindex PATH`"
+            )
         return open_store("embedded", path=settings.index_dir)
+    if read_only:  # a host that accepts connections but never answers must not hold a reader for minutes
+        return open_store("elasticsearch", index=settings.es_index, request_timeout=READ_TIMEOUT_SECONDS)
     return open_store("elasticsearch", index=settings.es_index)
+
+
+READ_TIMEOUT_SECONDS = 10  # per request of stats, search and the page (the client retries it a few times)
+
+
+class IndexMissingError(IndexEmptyError):
+    """A read-only command pointed at a directory that holds no index (nothing is created there)."""
 
 
 def embedder_from(settings: Settings) -> Embedder:

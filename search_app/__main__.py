@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from indexer.analysis import fold
 from indexer.indicators.taxonomy import taxonomy
 from indexer.models import CATEGORIES
+from indexer.printable import printable
 from indexer.settings import STORE_KINDS, Settings
 from indexer.stores.base import Filters, IndexEmptyError, StoreError
+from indexer.wiring import IndexMissingError
 from search_app.engine import Mode, SearchEngine, SearchResult
 from search_app.evaluation import MODES, SPLITS, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
@@ -115,7 +119,7 @@ def run_search(args: argparse.Namespace) -> int:
         townships=tuple(args.township),
         categories=tuple(args.category),
     )
-    queries = [args.query] if args.query is not None else [line.rstrip("\n") for line in sys.stdin]
+    queries = [_text(args.query)] if args.query is not None else _stdin_lines(sys.stdin.buffer)
     engine = _engine(args)
     status = 0
     for query in queries:
@@ -141,11 +145,23 @@ def run_search(args: argparse.Namespace) -> int:
                 record["notices"] = [*([result.message] if result.message else []), *result.notices]
             print(json.dumps(record, ensure_ascii=False), flush=True)
         elif result.message:
-            print(f"== {query!r}: {result.message}")
+            print(f"== {printable(query)!r}: {result.message}", flush=True)
             status = status or 1
         else:
-            _print_table(query, result)
+            _print_table(printable(query), result)
+            sys.stdout.flush()
     return status
+
+
+def _text(arg: str) -> str:
+    """A command-line argument as valid text: undecodable bytes (surrogate escapes) become U+FFFD."""
+    return os.fsencode(arg).decode("utf-8", errors="replace")
+
+
+def _stdin_lines(stream: BinaryIO) -> Iterator[str]:
+    """Queries one per line, each as soon as it arrives; bytes that are not UTF-8 become U+FFFD."""
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -233,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except IndexMissingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except IndexEmptyError:
         print("error: the index is empty: run `python -m indexer reindex seeds` first", file=sys.stderr)
     except StoreError as exc:

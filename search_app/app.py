@@ -22,7 +22,7 @@ from indexer.embedders.base import Embedder
 from indexer.models import CATEGORIES
 from indexer.settings import Settings
 from indexer.stores.base import IndexStats, Store
-from indexer.wiring import embedder_from, store_from
+from indexer.wiring import IndexMissingError, embedder_from, store_from
 from search_app import export, render
 from search_app import indicators_view as iv
 from search_app import page_state as ps
@@ -55,7 +55,7 @@ def _embedder(spec: str) -> Embedder:
 @st.cache_resource
 def _store(kind: str, index_dir: str, es_index: str, es_url: str | None) -> Store:
     # es_url is part of the cache key only: the Elasticsearch store reads ELASTICSEARCH_URL itself.
-    return store_from(Settings(store=kind, index_dir=Path(index_dir), es_index=es_index))
+    return store_from(Settings(store=kind, index_dir=Path(index_dir), es_index=es_index), read_only=True)
 
 
 def open_page_engine(settings: Settings) -> SearchEngine:
@@ -568,6 +568,10 @@ def main() -> None:
     try:
         engine = open_page_engine(Settings.from_env())
         _page(engine)
+    except IndexMissingError as exc:  # nothing where SEARCH_INDEX_DIR points (and nothing created there)
+        _sidebar_status(None)
+        st.warning(f"**{render.EMPTY_INDEX_MESSAGE}**\n\n建好索引后刷新本页即可检索（也可运行 make index）。")
+        st.code(str(exc), language=None)
     except Exception as exc:  # the page boundary: never a stack trace on the page
         log.exception("search page failed: %s", exc)
         _sidebar_status(None)

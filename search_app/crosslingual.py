@@ -15,6 +15,7 @@ from indexer.analysis import tokenize
 
 _WORD = re.compile(r"[a-z]+(?:['’-][a-z]+)*")
 _MAX_PHRASE_WORDS = 5
+MAX_EXPANSION_TOKENS = 16  # a paste of glossary words must not multiply the lexical terms
 
 
 @lru_cache(maxsize=1)
@@ -62,4 +63,4 @@ def chinese_terms(query: str) -> list[str]:
 def expansion_tokens(query: str) -> tuple[str, ...]:
     """Analysis tokens of the Chinese equivalents, ready for the lexical retriever."""
     terms = chinese_terms(query)
-    return tuple(tokenize(" ".join(terms))) if terms else ()
+    return tuple(dict.fromkeys(tokenize(" ".join(terms))))[:MAX_EXPANSION_TOKENS] if terms else ()

@@ -30,6 +30,7 @@ from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank
 from search_app.highlight import highlight
 from search_app.matching import match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
+from search_app.query_bounds import fit_tokens, for_embedder
 from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
@@ -158,7 +159,7 @@ class SearchEngine:
     # -- retrieval -----------------------------------------------------------------------------------
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         self._check_embedder()
-        return self.embedder.embed_query(fold(parsed.text))
+        return self.embedder.embed_query(fold(fit_tokens(self.embedder, parsed.text)))  # bounded cost
 
     def _fuse(
         self, runs: dict[str, list[ScoredId]], fusion: FusionMethod, lexical_weight: float
@@ -312,6 +313,8 @@ class SearchEngine:
         top_k, offset = max(1, int(top_k)), max(0, int(offset))
         lexical_weight = min(1.0, max(0.0, float(lexical_weight)))
         parsed = parse_query(query, max_chars=self.config.max_query_chars)
+        if mode is not Mode.BM25:  # bound the embedder's work (see query_bounds)
+            parsed = for_embedder(parsed, self.embedder)
         if parsed.is_empty:
             return SearchResult(parsed, [], 0, notices=tuple(parsed.notices), message=EMPTY_QUERY_MESSAGE)
         filters = replace(

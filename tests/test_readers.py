@@ -358,7 +358,7 @@ def test_iter_documents_accepts_files_and_reports_each(tmp_path: Path) -> None:
 
 
 def test_iter_documents_survives_a_reader_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(path: Path) -> RawDocument:
+    def broken(path: Path, data: bytes) -> RawDocument:
         raise RuntimeError("boom")
 
     monkeypatch.setitem(readers._READERS, ".md", broken)
@@ -367,3 +367,81 @@ def test_iter_documents_survives_a_reader_bug(tmp_path: Path, monkeypatch: pytes
     results = list(iter_documents([tmp_path]))
     assert isinstance(results[0], ReadError) and results[0].reason == "unexpected RuntimeError: boom"
     assert isinstance(results[1], RawDocument) and results[1].text == "法治"
+
+
+# --------------------------------------------------------------------------- special files and links
+
+
+def _special_folder(tmp_path: Path) -> Path:
+    import socket
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    write(folder / "good.txt", "法治政府建设".encode())
+    os.mkfifo(folder / "pipe.txt")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "sock"))  # no suffix: still named, not passed over
+    server.close()
+    os.symlink("loop-b.txt", folder / "loop-a.txt")
+    os.symlink("loop-a.txt", folder / "loop-b.txt")
+    os.symlink("/etc/passwd", folder / "passwd.txt")
+    os.symlink("/dev/zero", folder / "z.txt")
+    return folder
+
+
+def test_only_regular_files_inside_the_folder_are_read(tmp_path: Path) -> None:
+    # A reader that opened the FIFO would block here for ever (the test would hang, not fail).
+    results = list(iter_documents([_special_folder(tmp_path)]))
+    good = [Path(r.source).name for r in results if isinstance(r, RawDocument)]
+    skipped = {Path(r.path).name: r.reason for r in results if isinstance(r, readers.SkippedFile)}
+    assert good == ["good.txt"]
+    assert skipped.keys() == {"pipe.txt", "sock", "loop-a.txt", "loop-b.txt", "passwd.txt", "z.txt"}
+    assert "FIFO" in skipped["pipe.txt"] and "socket" in skipped["sock"]
+    assert skipped["loop-a.txt"] == "symbolic link loop"
+    assert "links outside" in skipped["passwd.txt"] and "links outside" in skipped["z.txt"]
+
+
+def test_a_named_device_is_refused_without_reading(tmp_path: Path) -> None:
+    link = tmp_path / "zero.txt"
+    os.symlink("/dev/zero", link)
+    with pytest.raises(readers.SkippedFile, match="character device"):
+        read_document(link)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_the_read_limit_does_not_trust_the_reported_size() -> None:
+    from indexer.ingest.file_access import read_regular
+
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0  # what a size check alone would see
+    with pytest.raises(ReadError, match="too large"):
+        read_regular(status, None, 10)
+    assert read_regular(status, None, 1 << 20).startswith(b"Name:")
+
+
+def test_unread_document_types_and_trailing_spaces_are_not_passed_over(tmp_path: Path) -> None:
+    write(tmp_path / "old.doc", b"\xd0\xcf\x11\xe0 an OLE document")
+    write(tmp_path / "spaced.txt ", "法治政府建设".encode())
+    write(tmp_path / "photo.jpg", b"\xff\xd8\xff")
+    results = list(iter_documents([tmp_path]))
+    assert [(type(r), Path(r.path).name, r.reason) for r in results if isinstance(r, ReadError)] == [
+        (ReadError, "old.doc", "unsupported file type .doc: save it as .docx, .pdf or .txt")
+    ]
+    assert [r.text for r in results if isinstance(r, RawDocument)] == ["法治政府建设"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named_as_text(tmp_path: Path) -> None:
+    name = os.fsdecode(b"r\xe9port-\xff.txt")  # Latin-1 bytes: surrogate escapes in the str
+    write(tmp_path / name, "法治政府建设".encode())
+    (doc,) = iter_documents([tmp_path])
+    assert isinstance(doc, RawDocument)
+    assert doc.source.endswith("r\\xe9port-\\xff.txt")
+    doc.source.encode("utf-8")  # storable and printable
+
+
+@pytest.mark.parametrize("depth", [300, 3000])
+def test_deeply_nested_html_keeps_its_text(tmp_path: Path, depth: int) -> None:
+    body = "<div>" * depth + f"<p>{ARTICLE[1]}</p>" + "</div>" * depth
+    page = f"<html><head><title>{ARTICLE[0]}</title></head><body>{body}</body></html>"
+    doc = read_document(write(tmp_path / "deep.html", page.encode()))
+    assert ARTICLE[0] in doc.text and ARTICLE[1] in doc.text

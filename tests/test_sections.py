@@ -205,3 +205,34 @@ def test_offsets_are_consistent_on_any_text(parts: list[str]) -> None:
             assert parent.level < s.level and parent.start <= s.start and s.end <= parent.end
     starts = [s.start for s in sections]
     assert starts == sorted(starts)
+
+
+class _CountingLines(list):
+    """A list of lines that counts how many items the parser reads from it (by iteration or slice)."""
+
+    reads = 0
+
+    def __iter__(self):
+        for item in super().__iter__():
+            _CountingLines.reads += 1
+            yield item
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):  # counted when the slice is iterated
+            return _CountingLines(super().__getitem__(key))
+        _CountingLines.reads += 1
+        return super().__getitem__(key)
+
+
+def test_parsing_visits_each_line_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Thousands of top-level headings once made the parser scan every line for every section.
+    from indexer.ingest import sections
+
+    real_lines = sections._lines
+    monkeypatch.setattr(sections, "_lines", lambda text: _CountingLines(real_lines(text)))
+    n = 3000
+    text = "关于2023年法治政府建设情况的报告\n" + "一、\n" * n
+    _CountingLines.reads = 0
+    found = parse_sections(text)
+    assert len(found) == n + 1
+    assert _CountingLines.reads < 20 * n

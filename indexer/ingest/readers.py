@@ -11,6 +11,7 @@ as Big5), so both are decoded strictly and the one whose characters look like re
 from __future__ import annotations
 
 import codecs
+import html.parser
 import io
 import logging
 import os
@@ -21,12 +22,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.ingest.file_access import (
+    ListedFile,
+    ReadError,
+    SkippedFile,
+    list_sources,
+    read_regular,
+    source_name,
+)
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "RawDocument",
     "ReadError",
+    "SkippedFile",
     "decode_text",
     "iter_documents",
+    "list_entries",
     "list_files",
     "read_document",
 ]
@@ -36,6 +48,10 @@ MAX_BYTES = 200 * 1024 * 1024  # larger files are not reports; refuse instead of
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+# Document formats a report may come in that are not read: named in the summary, not passed over.
+UNREAD_DOCUMENT_SUFFIXES = frozenset(
+    {".doc", ".wps", ".rtf", ".odt", ".ofd", ".xls", ".xlsx", ".et", ".ppt", ".pptx", ".mht", ".mhtml"}
+)
 
 
 @dataclass(frozen=True)
@@ -43,18 +59,6 @@ class RawDocument:
     text: str
     source: str
     encoding: str  # e.g. "utf-8", "utf-16", "gb18030", "big5", "docx", "html:utf-8", "pdf"
-
-
-class ReadError(Exception):
-    """A file that could not be read as a document; ``str()`` is ``"{path}: {reason}"``."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-    def __reduce__(self):  # keep picklable (multiprocessing) despite the two-argument constructor
-        return (type(self), (self.path, self.reason))
 
 
 # --------------------------------------------------------------------------- text decoding
@@ -230,31 +234,14 @@ def _normalise_newlines(text: str) -> str:
 # --------------------------------------------------------------------------- formats
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ReadError(path, f"file too large ({size} bytes)")
-        return path.read_bytes()
-    except FileNotFoundError as err:
-        raise ReadError(path, "no such file") from err
-    except PermissionError as err:
-        raise ReadError(path, "cannot read: permission denied") from err
-    except IsADirectoryError as err:
-        raise ReadError(path, "is a directory") from err
-    except OSError as err:
-        raise ReadError(path, f"cannot read: {err.strerror or err}") from err
-
-
-def _read_text_file(path: Path) -> RawDocument:
-    data = _read_bytes(path)
+def _read_text_file(path: Path, data: bytes) -> RawDocument:
     if not data.strip():
         raise ReadError(path, "file is empty")
     try:
         text, encoding = decode_text(data)
     except ValueError as err:
         raise ReadError(path, str(err)) from err
-    return RawDocument(text=text, source=str(path), encoding=encoding)
+    return RawDocument(text=text, source=source_name(path), encoding=encoding)
 
 
 def _docx_blocks(container) -> Iterator[str]:
@@ -282,11 +269,10 @@ def _docx_table(table) -> Iterator[str]:
             yield "\t".join(texts)
 
 
-def _read_docx(path: Path) -> RawDocument:
+def _read_docx(path: Path, data: bytes) -> RawDocument:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    data = _read_bytes(path)
     if not data:
         raise ReadError(path, "file is empty")
     try:
@@ -300,7 +286,7 @@ def _read_docx(path: Path) -> RawDocument:
         raise
     if not text.strip():
         raise ReadError(path, "document has no text")
-    return RawDocument(text=text, source=str(path), encoding="docx")
+    return RawDocument(text=text, source=source_name(path), encoding="docx")
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
@@ -327,23 +313,81 @@ def _decode_html(data: bytes) -> tuple[str, str]:
     return decode_text(data)
 
 
-def _html_fallback_text(markup: str) -> str:
-    """Visible text of the page minus scripts and navigation, one line per block element."""
+_BLOCK_TAGS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td")
+
+
+def _html_root(markup: str):
     import lxml.html
 
-    root = lxml.html.document_fromstring(markup)
+    # huge_tree lifts libxml2's nesting limit (256 → 2048) and text-node size limit
+    return lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(huge_tree=True))
+
+
+class _FlatText(html.parser.HTMLParser):
+    """Visible text by a streaming parser: no tree, so no nesting limit at all."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._noise = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _HTML_NOISE_TAGS:
+            self._noise += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_NOISE_TAGS and self._noise:
+            self._noise -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._noise:
+            self.parts.append(data)
+
+
+def _flat_text(markup: str) -> str:
+    parser = _FlatText()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _nested_too_deep(markup: str, limit: int = 255) -> bool:
+    """Whether tags nest deeper than libxml2's default limit somewhere (counted on a streaming parse)."""
+    depth = deepest = 0
+    for match in re.finditer(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>", markup):
+        if match.group(1):
+            depth = max(0, depth - 1)
+        elif not match.group(3) and match.group(2).lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return True
+    return False
+
+
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+def _html_fallback_text(markup: str) -> str:
+    """Visible text of the page minus scripts and navigation, one line per block element."""
+    root = _html_root(markup)
     for element in root.iter(*_HTML_NOISE_TAGS):
         element.drop_tree()
-    for element in root.iter("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td"):
+    for element in root.iter(*_BLOCK_TAGS):
         element.tail = "\n" + (element.tail or "")
-    return root.text_content()
+    text = root.text_content()
+    # lxml silently drops what lies deeper than its nesting limit; the streaming parser has none
+    flat = _flat_text(markup)
+    return flat if len("".join(flat.split())) > 2 * len("".join(text.split())) else text
 
 
 def _html_title(markup: str) -> str:
     """The article heading: the first <h1>, else the <title>."""
-    import lxml.html
-
-    root = lxml.html.document_fromstring(markup)
+    root = _html_root(markup)
     for xpath in ("//h1", "//title"):
         for element in root.xpath(xpath):
             title = " ".join(element.text_content().split())
@@ -352,11 +396,10 @@ def _html_title(markup: str) -> str:
     return ""
 
 
-def _read_html(path: Path) -> RawDocument:
+def _read_html(path: Path, data: bytes) -> RawDocument:
     import trafilatura
     from lxml.etree import ParserError
 
-    data = _read_bytes(path)
     if not data.strip():
         raise ReadError(path, "file is empty")
     try:
@@ -371,6 +414,8 @@ def _read_html(path: Path) -> RawDocument:
         title = _html_title(markup)
     except (ParserError, ValueError) as err:
         raise ReadError(path, "cannot parse HTML") from err
+    if len("".join(body.split())) * 2 < len("".join(full.split())) and _nested_too_deep(markup):
+        body = full  # trafilatura's parser stopped at its nesting limit: keep all the text
     if not body.strip():
         body = full
     # trafilatura keeps the article body only; title and publication line are what metadata needs.
@@ -382,14 +427,13 @@ def _read_html(path: Path) -> RawDocument:
     text = "\n".join([*head, body]) if head else body
     if not text.strip():
         raise ReadError(path, "document has no text")
-    return RawDocument(text=text, source=str(path), encoding=f"html:{encoding}")
+    return RawDocument(text=text, source=source_name(path), encoding=f"html:{encoding}")
 
 
-def _read_pdf(path: Path) -> RawDocument:
+def _read_pdf(path: Path, data: bytes) -> RawDocument:
     import pypdf
     from pypdf.errors import PdfReadError
 
-    data = _read_bytes(path)
     if not data.strip():
         raise ReadError(path, "file is empty")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -409,10 +453,10 @@ def _read_pdf(path: Path) -> RawDocument:
     text = "\n".join(page.rstrip("\n") for page in pages)
     if not text.strip():
         raise ReadError(path, "PDF has no text layer (scanned?)")
-    return RawDocument(text=text, source=str(path), encoding="pdf")
+    return RawDocument(text=text, source=source_name(path), encoding="pdf")
 
 
-_READERS: dict[str, Callable[[Path], RawDocument]] = {
+_READERS: dict[str, Callable[[Path, bytes], RawDocument]] = {
     **dict.fromkeys(TEXT_SUFFIXES, _read_text_file),
     **dict.fromkeys(HTML_SUFFIXES, _read_html),
     ".docx": _read_docx,
@@ -420,49 +464,68 @@ _READERS: dict[str, Callable[[Path], RawDocument]] = {
 }
 
 
-def read_document(path: Path | str) -> RawDocument:
-    """Read one file by its suffix; newlines are normalised to ``\\n``. Raises ``ReadError``."""
+def _suffix(name: str) -> str:
+    # "report.txt " (a trailing space from a careless rename) is still a .txt file
+    return os.path.splitext(name.rstrip())[1].lower()
+
+
+def read_document(path: Path | str, root: Path | None = None) -> RawDocument:
+    """Read one file by its suffix; newlines are normalised to ``\\n``. Raises ``ReadError``.
+
+    Only a regular file is opened (``SkippedFile`` otherwise), inside ``root`` when given.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = _suffix(path.name)
     reader = _READERS.get(suffix)
     if reader is None:
+        if suffix in UNREAD_DOCUMENT_SUFFIXES:
+            raise ReadError(path, f"unsupported file type {suffix}: save it as .docx, .pdf or .txt")
+        if os.path.lexists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+            try:  # raises the reason (special file, link loop, dangling link) and reads nothing
+                read_regular(path, root, 0)
+            except SkippedFile:
+                raise
+            except ReadError as err:
+                raise SkippedFile(path, err.reason) from err
         raise ReadError(path, f"unsupported file type {suffix or '(no suffix)'}")
     if path.is_dir():
         raise ReadError(path, "is a directory")
-    raw = reader(path)
+    raw = reader(path, read_regular(path, root, MAX_BYTES))
     return RawDocument(text=_normalise_newlines(raw.text), source=raw.source, encoding=raw.encoding)
 
 
-def _is_candidate(name: str) -> bool:
+def _is_hidden(name: str) -> bool:
     # Hidden files and Office lock files ("~$report.docx") are not documents.
-    return not name.startswith((".", "~$")) and os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES
+    return name.startswith((".", "~$"))
 
 
-def _expand(path: Path) -> Iterator[Path]:
-    if not path.is_dir():
-        yield path
-        return
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(folder, name) for name in files if _is_candidate(name))
-    yield from sorted(found)
+def _is_wanted(name: str) -> bool:
+    suffix = _suffix(name)
+    return suffix in SUPPORTED_SUFFIXES or suffix in UNREAD_DOCUMENT_SUFFIXES
+
+
+def list_entries(paths: Iterable[Path | str]) -> list[ListedFile]:
+    """What ``iter_documents`` reads, in its order: given files as they are, folders expanded (supported
+    and known-but-unread document types, and anything that is not a regular file, to be reported)."""
+    return list_sources(paths, _is_wanted, _is_hidden)
 
 
 def list_files(paths: Iterable[Path | str]) -> list[Path]:
-    """The files ``iter_documents`` reads, in its order: given files as they are, folders expanded."""
-    return [path for given in paths for path in _expand(Path(given))]
+    return [entry.path for entry in list_entries(paths)]
 
 
-def iter_documents(paths: Iterable[Path | str]) -> Iterator[RawDocument | ReadError]:
+def iter_documents(paths: Iterable[Path | str | ListedFile]) -> Iterator[RawDocument | ReadError]:
     """Documents of the given files and folders (recursively, supported types, sorted).
 
     A file that cannot be read yields its ``ReadError`` and the rest continue.
     """
-    for path in list_files(paths):
+    given = list(paths)
+    entries = [p for p in given if isinstance(p, ListedFile)]
+    entries += list_entries([p for p in given if not isinstance(p, ListedFile)])
+    for entry in entries:
         try:
-            yield read_document(path)
+            yield read_document(entry.path, entry.root)
         except ReadError as err:
             yield err
         except Exception as err:  # a reader bug on one odd file must not end the batch
-            yield ReadError(path, f"unexpected {type(err).__name__}: {err}")
+            yield ReadError(entry.path, f"unexpected {type(err).__name__}: {err}")

@@ -12,6 +12,7 @@ ends at ``own_end(sections, section)``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -235,13 +236,13 @@ def _categorize(drafts: Sequence[_Draft], text: str, default: str) -> list[int |
 def _closing_passages(drafts: list[_Draft], lines: Sequence[_Line], text: str) -> None:
     """Split off unheaded closing paragraphs that announce problems or plans as top-level sections."""
     added: list[_Draft] = []
+    starts = [line.start for line in lines]  # sorted: only each section's own lines are visited
     for i, d in enumerate(drafts):
         following = drafts[i + 1] if i + 1 < len(drafts) else None
         if d.kind == "preamble" or (following is not None and following.level != 1):
             continue
-        for line in lines:
-            if not (d.start < line.start < d.own_end and line.start >= d.body_start):
-                continue
+        first = bisect.bisect_left(starts, max(d.start + 1, d.body_start))
+        for line in lines[first : bisect.bisect_left(starts, d.own_end, lo=first)]:
             cue = text_cue(line.text)
             if cue and cue != d.category:
                 added.append(

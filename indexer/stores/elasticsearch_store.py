@@ -34,7 +34,8 @@ from indexer.stores.base import (
     ScoredId,
     StoreError,
 )
-from indexer.stores.es_cluster import RETRY_SECONDS, BulkWriteError, Cluster, split_credentials
+from indexer.stores.es_cluster import RETRY_SECONDS, BulkWriteError, Cluster
+from indexer.stores.es_credentials import split_credentials
 from indexer.stores.indicator_rows import select_indicators
 
 __all__ = ["BulkWriteError", "ElasticsearchStore", "split_credentials"]

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from elasticsearch import (
     ApiError,
@@ -28,6 +27,7 @@ from elasticsearch import (
 )
 
 from indexer.stores.base import IndexEmptyError, StoreError
+from indexer.stores.es_credentials import scrub
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,6 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "'***'"
-
-
-def split_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """``(url without userinfo, user, password)``; only the first part may ever be shown."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("Elasticsearch URL must look like http(s)://host:port")
-    host = parts.netloc.rpartition("@")[2]
-    clean = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return clean, user, password
 
 
 def error_type(exc: ApiError) -> str:
@@ -182,10 +170,8 @@ class Cluster:
             self._client = None
 
     def scrub(self, text: str) -> str:
-        for secret in (self._api_key, self._basic[1] if self._basic else None):
-            if secret and len(secret.value) >= 4:  # scrubbing a 1-char secret would garble the text
-                text = text.replace(secret.value, "***")
-        return text
+        secrets = [s.value for s in (self._api_key, self._basic[1] if self._basic else None) if s]
+        return scrub(text, secrets, self._basic[0] if self._basic else None)
 
     def not_published(self) -> IndexEmptyError:
         return IndexEmptyError(

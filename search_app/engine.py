@@ -53,6 +53,16 @@ def single_run(name: str, run: Sequence[ScoredId]) -> list[FusedHit]:
     return [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
 
 
+def merge_runs(*runs: Sequence[ScoredId]) -> list[ScoredId]:
+    """One run of the same scorer from several (each id once), best score first; ties keep the order in
+    which the runs gave them."""
+    first: dict[str, ScoredId] = {}
+    for run in runs:
+        for s in run:
+            first.setdefault(s.chunk_id, s)
+    return sorted(first.values(), key=lambda s: -s.score)
+
+
 def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
     """The query's tokens, its whole words once more, and Chinese equivalents of its English words.
 
@@ -137,6 +147,7 @@ class _ResultSet:
     runs: dict[str, list[ScoredId]] = field(default_factory=dict)
     kinds: dict[str, MatchKind] = field(default_factory=dict)  # every result → why it is one
     lexical_total: int = 0
+    lexical_complete: bool = True  # the lexical run holds every lexical match
     semantic_total: int = 0
     threshold: float | None = None
     notices: list[str] = field(default_factory=list)
@@ -246,10 +257,14 @@ class SearchEngine:
         out = _ResultSet(lexical_filters=replace(filters, match=match_rule(parsed)))
         if mode in (Mode.HYBRID, Mode.BM25):
             tokens = lexical_tokens(parsed)
-            run = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
-            out.lexical_total = self.store.count(out.lexical_filters) if run else 0
-            out.runs["bm25"] = run
-            out.kinds.update((s.chunk_id, MatchKind.LEXICAL) for s in run)
+            matches = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
+            out.lexical_total = self.store.count(out.lexical_filters) if matches else 0
+            out.lexical_complete = out.lexical_total <= len(matches)
+            # Ranking keeps BM25's evidence from passages that share only some of the words (they may still
+            # be results by meaning); the matches are merged in so that every page of them can be reached.
+            ranking = self.store.lexical(tokens, filters, depth) if matches else []
+            out.runs["bm25"] = merge_runs(ranking, matches)
+            out.kinds.update((s.chunk_id, MatchKind.LEXICAL) for s in matches)
         if mode in (Mode.HYBRID, Mode.VECTOR):
             vector = self._query_vector(parsed)
             # A fixed depth, not the page's: the set (and its count) must not depend on which page is asked.
@@ -259,7 +274,7 @@ class SearchEngine:
             # Lexical membership of the close ones: known from the lexical run when that holds every lexical
             # match; otherwise (a larger set, or vector mode) asked of the store.
             unknown = [c for c in close if c not in out.kinds]
-            if not (mode is Mode.HYBRID and out.lexical_total <= len(out.runs["bm25"])) and unknown:
+            if not (mode is Mode.HYBRID and out.lexical_complete) and unknown:
                 lexical = self.store.passing(unknown, out.lexical_filters)
             else:
                 lexical = set()
@@ -344,12 +359,15 @@ class SearchEngine:
             depth *= 3  # grouping drops hits; fetch deeper so a page stays full
         found, fused, chunks = self._ranked(parsed, mode, filters, depth, fusion, lexical_weight, sort)
         kinds = found.kinds
-        total = found.lexical_total + found.semantic_total
-        if per_report is not None:
+        lexical_total, semantic_total = found.lexical_total, found.semantic_total
+        if per_report is not None:  # the set is the best ``per_report`` results of each report
             hits = self._hits(fused, parsed, per_report, chunks, kinds)
-            total, hits = len(hits), hits[offset : offset + top_k]
+            semantic_total = sum(1 for h in hits if h.match == MatchKind.SEMANTIC)
+            lexical_total = len(hits) - semantic_total
+            hits = hits[offset : offset + top_k]
         else:
             hits = self._hits(fused[offset : offset + top_k], parsed, chunks=chunks, kinds=kinds)
+        total = lexical_total + semantic_total
         facets = self._facets(mode, found.lexical_filters, filters, kinds) if with_facets else {}
         suggestions = self._suggestions(parsed, filters) if total == 0 else []
         return SearchResult(
@@ -359,8 +377,8 @@ class SearchEngine:
             facets=facets,
             notices=(*parsed.notices, *found.notices, *self._coverage_notice(mode)),
             took_ms=(time.perf_counter() - started) * 1000,
-            lexical_total=found.lexical_total,
-            semantic_total=found.semantic_total,
+            lexical_total=lexical_total,
+            semantic_total=semantic_total,
             suggestions=suggestions,
             threshold=found.threshold,
         )
@@ -387,7 +405,7 @@ class SearchEngine:
         ordered other than by relevance (or ``everything`` is asked)."""
         found = self._result_set(parsed, mode, filters, depth)
         whole = everything or sort is not SortOrder.RELEVANCE
-        if whole and "bm25" in found.runs and found.lexical_total > len(found.runs["bm25"]):
+        if whole and "bm25" in found.runs and not found.lexical_complete:
             found = self._result_set(parsed, mode, filters, found.lexical_total)
         fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
         fused = [f for f in fused if f.chunk_id in found.kinds]

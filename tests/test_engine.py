@@ -255,12 +255,8 @@ def indexed_tokens(engine: SearchEngine) -> list[tuple[str, tuple[str, ...]]]:
 
 
 @pytest.mark.parametrize("query", ["法治", "法律顾问 合同", "依法行政"])
-def test_lexical_count_is_exact_beyond_the_candidate_depth(seeds_index: Path, query: str) -> None:
-    shallow = SearchEngine(
-        open_engine(Settings(index_dir=seeds_index)).store,
-        open_engine(Settings(index_dir=seeds_index)).embedder,
-        EngineConfig(candidate_depth=5),
-    )
+def test_lexical_count_is_exact_beyond_the_candidate_depth(engine: SearchEngine, query: str) -> None:
+    shallow = SearchEngine(engine.store, engine.embedder, EngineConfig(candidate_depth=5))
     rule = match_rule(parse_query(query))
     expected = sum(rule.satisfied_by(tokens) for _, tokens in indexed_tokens(shallow))
     assert expected > 5  # more matches than candidates: the count cannot come from the candidate list

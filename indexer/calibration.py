@@ -92,12 +92,19 @@ class Calibration:
         )
 
 
+_PROBE_VECTORS: dict[str, dict[str, np.ndarray]] = {}  # embedder id → probes embedded (one process)
+
+
 def probe_vectors(embedder: Embedder) -> dict[str, np.ndarray]:
     """The probes embedded as queries (folded, as the engine folds queries), one matrix per language."""
-    return {
-        lang: _normalised(np.stack([np.asarray(embedder.embed_query(fold(t)), np.float32) for t in texts]))
-        for lang, texts in probes().items()
-    }
+    if embedder.id not in _PROBE_VECTORS:
+        _PROBE_VECTORS[embedder.id] = {
+            lang: _normalised(
+                np.stack([np.asarray(embedder.embed_query(fold(t)), np.float32) for t in texts])
+            )
+            for lang, texts in probes().items()
+        }
+    return _PROBE_VECTORS[embedder.id]
 
 
 class Calibrator:

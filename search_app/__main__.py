@@ -21,6 +21,7 @@ from indexer.wiring import IndexMissingError
 from search_app.engine import Mode, SearchEngine, SearchResult
 from search_app.evaluation import MODES, SPLITS, EvalHit, evaluate, format_table, load_queries
 from search_app.fusion import FusionMethod
+from search_app.grouping import SortOrder
 from search_app.highlight import plain_marks
 from search_app.records import INDICATOR_FIELDS, hit_record, indicator_record, number
 from search_app.services import open_engine
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--per-report", type=int, help="at most N hits per report")
+    search.add_argument(
+        "--sort", choices=[o.value for o in SortOrder], default="relevance", help="order of the results"
+    )
     search.add_argument("--json", action="store_true", help="one JSON object per query")
     search.add_argument("--year-from", type=int)
     search.add_argument("--year-to", type=int)
@@ -132,6 +136,7 @@ def run_search(args: argparse.Namespace) -> int:
             fusion=args.fusion,
             lexical_weight=args.weight,
             per_report=args.per_report,
+            sort=args.sort,
         )
         if args.json:
             record = {

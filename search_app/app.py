@@ -26,7 +26,7 @@ from indexer.wiring import IndexMissingError, embedder_from, store_from
 from search_app import export, render
 from search_app import indicators_view as iv
 from search_app import page_state as ps
-from search_app.engine import EMPTY_QUERY_MESSAGE, Hit, SearchEngine, SearchResult
+from search_app.engine import EMPTY_QUERY_MESSAGE, Hit, ReportResults, SearchEngine, SearchResult
 
 log = logging.getLogger("search_app.app")
 T = TypeVar("T")
@@ -42,6 +42,7 @@ K_QUERY, K_MODE, K_PAGE, K_YEARS = "q", "mode", "page", "years"
 K_PROVINCES, K_COUNTIES, K_TOWNSHIPS, K_CATEGORIES = "provinces", "counties", "townships", "categories"
 K_FUSION, K_WEIGHT, K_GROUP = "fusion", "weight", "group"
 K_SIMILAR, K_LOADED, K_SEARCHES = "similar_for", "_url_loaded", "_searches"
+K_VIEW, K_SORT = "view", "sort"
 
 
 # -- resources: one per process ----------------------------------------------------------------------
@@ -83,6 +84,8 @@ def _load_url_state(years: tuple[int, int] | None) -> None:
             K_FUSION: state.fusion,
             K_WEIGHT: state.lexical_weight,
             K_GROUP: state.per_report,
+            K_VIEW: state.view,
+            K_SORT: state.sort,
             K_LOADED: True,
         }
     )
@@ -112,6 +115,8 @@ def _current_state(years: tuple[int, int] | None) -> ps.PageState:
         fusion=get(K_FUSION) or "rrf",
         lexical_weight=float(get(K_WEIGHT) if get(K_WEIGHT) is not None else 0.5),
         per_report=bool(get(K_GROUP)),
+        view=get(K_VIEW) or "passages",
+        sort=get(K_SORT) or "relevance",
     )
 
 
@@ -138,6 +143,7 @@ def _search(engine: SearchEngine, state: ps.PageState, top_k: int, offset: int) 
         lexical_weight=state.lexical_weight,
         per_report=1 if state.per_report else None,
         with_facets=True,
+        sort=state.sort,
     )
 
 
@@ -263,25 +269,70 @@ def _results(engine: SearchEngine, state: ps.PageState, result: SearchResult) ->
         )
         _suggestions(result)
         return
-    pages = max(1, -(-result.total // ps.PAGE_SIZE))
     head, csv_col, xlsx_col = st.columns([6, 1, 1])
     counts = render.count_line(result.total, result.lexical_total, result.semantic_total)
-    head.markdown(
-        f'<span class="fz-count">{_md(counts)}</span> · 第 {state.page}/{pages} 页 · '
-        f"用时 {result.took_ms:.0f} 毫秒",
-        unsafe_allow_html=True,
-    )
     _export_buttons(engine, state, result, csv_col, xlsx_col)
-    query = result.query
-    terms, phrases = (query.tokens, query.phrases) if query else ((), ())
-    for rank, hit in enumerate(result.hits, state.offset + 1):
-        _card(engine, hit, rank, terms, phrases, state.fusion)
+    view_col, sort_col = st.columns([1, 2])
+    view_col.segmented_control(
+        "查看方式",
+        list(ps.VIEWS),
+        key=K_VIEW,
+        format_func=render.VIEW_LABELS.get,
+        required=True,
+        on_change=_new_search,
+    )
+    sort_col.segmented_control(
+        "排序",
+        list(ps.SORTS),
+        key=K_SORT,
+        format_func=render.SORT_LABELS.get,
+        required=True,
+        on_change=_new_search,
+    )
+    if state.view == "reports":
+        reports = _guarded(lambda: _report_page(engine, state))
+        if reports is None:
+            return
+        pages = max(1, -(-reports.reports // ps.PAGE_SIZE))
+        head.markdown(
+            f'<span class="fz-count">{_md(counts)}</span> · 来自 {reports.reports} 份报告 · '
+            f"第 {state.page}/{pages} 页 · 用时 {result.took_ms + reports.took_ms:.0f} 毫秒",
+            unsafe_allow_html=True,
+        )
+        for rank, group in enumerate(reports.groups, state.offset + 1):
+            st.markdown(render.report_group_card(group, rank), unsafe_allow_html=True)
+            if st.button("查看全文", key=f"rdoc:{rank}:{group.report_id}"):
+                _report_dialog(engine, group.report_id)
+    else:
+        pages = max(1, -(-result.total // ps.PAGE_SIZE))
+        head.markdown(
+            f'<span class="fz-count">{_md(counts)}</span> · 第 {state.page}/{pages} 页 · '
+            f"用时 {result.took_ms:.0f} 毫秒",
+            unsafe_allow_html=True,
+        )
+        query = result.query
+        terms, phrases = (query.tokens, query.phrases) if query else ((), ())
+        for rank, hit in enumerate(result.hits, state.offset + 1):
+            _card(engine, hit, rank, terms, phrases, state.fusion)
     if pages > 1:
         # The page number lives in K_PAGE; each new search gets its own pager, which starts at that page.
         pager_key = f"pager:{st.session_state.get(K_SEARCHES, 0)}"
         st.pagination(
             pages, default=min(state.page, pages), key=pager_key, on_change=_turn_page, args=(pager_key,)
         )
+
+
+def _report_page(engine: SearchEngine, state: ps.PageState) -> ReportResults:
+    return engine.search_reports(
+        state.query,
+        mode=state.mode,
+        filters=state.filters,
+        top_k=ps.PAGE_SIZE,
+        offset=state.offset,
+        fusion=state.fusion,
+        lexical_weight=state.lexical_weight,
+        sort=state.sort,
+    )
 
 
 def _suggestions(result: SearchResult) -> None:

@@ -36,23 +36,42 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def glossary_matches(query: str) -> list[tuple[str, ...]]:
-    """For each English phrase of ``query`` found in the glossary (longest first), its Chinese equivalents."""
+def glossary_phrases(query: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(English words, Chinese equivalents) of each glossary phrase in ``query``, longest phrases first."""
     words = _WORD.findall(query.lower().replace("’", "'"))
     table = glossary()
-    matches: list[tuple[str, ...]] = []
+    found: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     i = 0
     while i < len(words):
         for n in range(min(_MAX_PHRASE_WORDS, len(words) - i), 0, -1):
             phrase = tuple(words[i : i + n])
-            found = table.get(phrase) or table.get((*phrase[:-1], _singular(phrase[-1])))
-            if found:
-                matches.append(found)
+            equivalents = _lookup(table, phrase)
+            if equivalents:
+                found.append((phrase, equivalents))
                 i += n
                 break
         else:
             i += 1
-    return matches
+    return found
+
+
+def _lookup(table: dict[tuple[str, ...], tuple[str, ...]], phrase: tuple[str, ...]) -> tuple[str, ...]:
+    return table.get(phrase) or table.get((*phrase[:-1], _singular(phrase[-1]))) or ()
+
+
+def part_equivalents(phrase: tuple[str, ...]) -> tuple[str, ...]:
+    """Equivalents of the shorter glossary phrases inside ``phrase`` (grid management → grid → 网格)."""
+    table = glossary()
+    found: list[str] = []
+    for n in range(len(phrase) - 1, 0, -1):
+        for i in range(len(phrase) - n + 1):
+            found.extend(_lookup(table, phrase[i : i + n]))
+    return tuple(dict.fromkeys(found))
+
+
+def glossary_matches(query: str) -> list[tuple[str, ...]]:
+    """For each English phrase of ``query`` found in the glossary (longest first), its Chinese equivalents."""
+    return [equivalents for _, equivalents in glossary_phrases(query)]
 
 
 def chinese_terms(query: str) -> list[str]:

@@ -27,6 +27,7 @@ from indexer.stores.base import (
 )
 from search_app.crosslingual import expansion_tokens
 from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank_fusion, weighted_fusion
+from search_app.grouping import ReportGroup, SortOrder, group_by_report, sort_groups, sort_ids
 from search_app.highlight import highlight
 from search_app.matching import match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
@@ -35,6 +36,7 @@ from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
 SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing matches
+COMPARE_DEPTH = 3000  # passages of one category ranked to find each report's best
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
 CATEGORY_PROTOTYPES = {
@@ -49,6 +51,16 @@ CATEGORY_PROTOTYPES = {
 def single_run(name: str, run: Sequence[ScoredId]) -> list[FusedHit]:
     """One retriever's ranking in the shape fusion returns."""
     return [FusedHit(s.chunk_id, s.score, {name: i + 1}, {name: s.score}) for i, s in enumerate(run)]
+
+
+def merge_runs(*runs: Sequence[ScoredId]) -> list[ScoredId]:
+    """One run of the same scorer from several (each id once), best score first; ties keep the order in
+    which the runs gave them."""
+    first: dict[str, ScoredId] = {}
+    for run in runs:
+        for s in run:
+            first.setdefault(s.chunk_id, s)
+    return sorted(first.values(), key=lambda s: -s.score)
 
 
 def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -112,6 +124,21 @@ class SearchResult:
     threshold: float | None = None  # the semantic threshold applied, when the mode uses vectors
 
 
+@dataclass(frozen=True)
+class ReportResults:
+    """One page of the document view: reports with results, each with its count and best hits."""
+
+    query: ParsedQuery | None
+    groups: list[ReportGroup]
+    reports: int  # reports with at least one result
+    total: int  # passages in the result set (as ``SearchResult.total``)
+    lexical_total: int = 0
+    semantic_total: int = 0
+    notices: tuple[str, ...] = ()
+    message: str | None = None
+    took_ms: float = 0.0
+
+
 @dataclass
 class _ResultSet:
     """What ``SearchEngine._result_set`` decided (internal)."""
@@ -120,6 +147,7 @@ class _ResultSet:
     runs: dict[str, list[ScoredId]] = field(default_factory=dict)
     kinds: dict[str, MatchKind] = field(default_factory=dict)  # every result → why it is one
     lexical_total: int = 0
+    lexical_complete: bool = True  # the lexical run holds every lexical match
     semantic_total: int = 0
     threshold: float | None = None
     notices: list[str] = field(default_factory=list)
@@ -229,10 +257,14 @@ class SearchEngine:
         out = _ResultSet(lexical_filters=replace(filters, match=match_rule(parsed)))
         if mode in (Mode.HYBRID, Mode.BM25):
             tokens = lexical_tokens(parsed)
-            run = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
-            out.lexical_total = self.store.count(out.lexical_filters) if run else 0
-            out.runs["bm25"] = run
-            out.kinds.update((s.chunk_id, MatchKind.LEXICAL) for s in run)
+            matches = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
+            out.lexical_total = self.store.count(out.lexical_filters) if matches else 0
+            out.lexical_complete = out.lexical_total <= len(matches)
+            # Ranking keeps BM25's evidence from passages that share only some of the words (they may still
+            # be results by meaning); the matches are merged in so that every page of them can be reached.
+            ranking = self.store.lexical(tokens, filters, depth) if matches else []
+            out.runs["bm25"] = merge_runs(ranking, matches)
+            out.kinds.update((s.chunk_id, MatchKind.LEXICAL) for s in matches)
         if mode in (Mode.HYBRID, Mode.VECTOR):
             vector = self._query_vector(parsed)
             # A fixed depth, not the page's: the set (and its count) must not depend on which page is asked.
@@ -242,7 +274,7 @@ class SearchEngine:
             # Lexical membership of the close ones: known from the lexical run when that holds every lexical
             # match; otherwise (a larger set, or vector mode) asked of the store.
             unknown = [c for c in close if c not in out.kinds]
-            if not (mode is Mode.HYBRID and out.lexical_total <= len(out.runs["bm25"])) and unknown:
+            if not (mode is Mode.HYBRID and out.lexical_complete) and unknown:
                 lexical = self.store.passing(unknown, out.lexical_filters)
             else:
                 lexical = set()
@@ -306,10 +338,14 @@ class SearchEngine:
         lexical_weight: float = 0.5,
         per_report: int | None = None,
         with_facets: bool = False,
+        sort: SortOrder | str = SortOrder.RELEVANCE,
     ) -> SearchResult:
-        """The result set of ``query`` (see ``SearchResult``), ranked, one page of it as hits."""
+        """The result set of ``query`` (see ``SearchResult``), ranked, one page of it as hits.
+
+        ``sort`` other than relevance orders the whole set (newest report first, or by place) before paging.
+        """
         started = time.perf_counter()
-        mode, fusion = Mode(mode), FusionMethod(fusion)
+        mode, fusion, sort = Mode(mode), FusionMethod(fusion), SortOrder(sort)
         top_k, offset = max(1, int(top_k)), max(0, int(offset))
         lexical_weight = min(1.0, max(0.0, float(lexical_weight)))
         parsed = parse_query(query, max_chars=self.config.max_query_chars)
@@ -317,24 +353,21 @@ class SearchEngine:
             parsed = for_embedder(parsed, self.embedder)
         if parsed.is_empty:
             return SearchResult(parsed, [], 0, notices=tuple(parsed.notices), message=EMPTY_QUERY_MESSAGE)
-        filters = replace(
-            self._script_insensitive(filters or Filters()),
-            phrases=tuple(parsed.phrases),
-            excluded=tuple(parsed.excluded),
-        )
+        filters = self._query_filters(parsed, filters)
         depth = max(self.config.candidate_depth, offset + top_k)
         if per_report is not None:
             depth *= 3  # grouping drops hits; fetch deeper so a page stays full
-        found = self._result_set(parsed, mode, filters, depth)
+        found, fused, chunks = self._ranked(parsed, mode, filters, depth, fusion, lexical_weight, sort)
         kinds = found.kinds
-        fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
-        fused = [f for f in fused if f.chunk_id in kinds]
-        total = found.lexical_total + found.semantic_total
-        if per_report is not None:
+        lexical_total, semantic_total = found.lexical_total, found.semantic_total
+        if per_report is not None:  # the set is the best ``per_report`` results of each report
             hits = self._hits(fused, parsed, per_report, chunks, kinds)
-            total, hits = len(hits), hits[offset : offset + top_k]
+            semantic_total = sum(1 for h in hits if h.match == MatchKind.SEMANTIC)
+            lexical_total = len(hits) - semantic_total
+            hits = hits[offset : offset + top_k]
         else:
             hits = self._hits(fused[offset : offset + top_k], parsed, chunks=chunks, kinds=kinds)
+        total = lexical_total + semantic_total
         facets = self._facets(mode, found.lexical_filters, filters, kinds) if with_facets else {}
         suggestions = self._suggestions(parsed, filters) if total == 0 else []
         return SearchResult(
@@ -344,10 +377,84 @@ class SearchEngine:
             facets=facets,
             notices=(*parsed.notices, *found.notices, *self._coverage_notice(mode)),
             took_ms=(time.perf_counter() - started) * 1000,
-            lexical_total=found.lexical_total,
-            semantic_total=found.semantic_total,
+            lexical_total=lexical_total,
+            semantic_total=semantic_total,
             suggestions=suggestions,
             threshold=found.threshold,
+        )
+
+    def _query_filters(self, parsed: ParsedQuery, filters: Filters | None) -> Filters:
+        return replace(
+            self._script_insensitive(filters or Filters()),
+            phrases=tuple(parsed.phrases),
+            excluded=tuple(parsed.excluded),
+        )
+
+    def _ranked(
+        self,
+        parsed: ParsedQuery,
+        mode: Mode,
+        filters: Filters,
+        depth: int,
+        fusion: FusionMethod,
+        lexical_weight: float,
+        sort: SortOrder = SortOrder.RELEVANCE,
+        everything: bool = False,
+    ) -> tuple[_ResultSet, list[FusedHit], dict[str, Chunk]]:
+        """The result set and its ranked list, at least ``depth`` deep; the whole set when it must be
+        ordered other than by relevance (or ``everything`` is asked)."""
+        found = self._result_set(parsed, mode, filters, depth)
+        whole = everything or sort is not SortOrder.RELEVANCE
+        if whole and "bm25" in found.runs and not found.lexical_complete:
+            found = self._result_set(parsed, mode, filters, found.lexical_total)
+        fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
+        fused = [f for f in fused if f.chunk_id in found.kinds]
+        if sort is not SortOrder.RELEVANCE:
+            by_id = {f.chunk_id: f for f in fused}
+            fused = [by_id[i] for i in sort_ids(list(by_id), chunks.__getitem__, sort)]
+        return found, fused, chunks
+
+    def search_reports(
+        self,
+        query: str,
+        mode: Mode | str = Mode.HYBRID,
+        filters: Filters | None = None,
+        top_k: int = 10,
+        offset: int = 0,
+        fusion: FusionMethod | str = FusionMethod.RRF,
+        lexical_weight: float = 0.5,
+        sort: SortOrder | str = SortOrder.RELEVANCE,
+        best: int = 3,
+    ) -> ReportResults:
+        """The document view of a result set: every report with results, its number of results and its
+        ``best`` results (as hits), reports ranked by their best result (or by date or place)."""
+        started = time.perf_counter()
+        mode, fusion, sort = Mode(mode), FusionMethod(fusion), SortOrder(sort)
+        parsed = parse_query(query, max_chars=self.config.max_query_chars)
+        if parsed.is_empty:
+            return ReportResults(parsed, [], 0, 0, message=EMPTY_QUERY_MESSAGE)
+        filters = self._query_filters(parsed, filters)
+        found, fused, chunks = self._ranked(
+            parsed, mode, filters, self.config.candidate_depth, fusion, lexical_weight, everything=True
+        )
+        groups = group_by_report(
+            [f.chunk_id for f in fused], chunks.__getitem__, lambda c: str(found.kinds[c]), max(1, best)
+        )
+        groups = sort_groups(groups, sort)
+        page = groups[max(0, offset) : max(0, offset) + max(1, top_k)]
+        by_id = {f.chunk_id: f for f in fused}
+        for group in page:
+            hits = self._hits([by_id[i] for i in group.best_ids], parsed, chunks=chunks, kinds=found.kinds)
+            group.hits.extend(hits)
+        return ReportResults(
+            query=parsed,
+            groups=page,
+            reports=len(groups),
+            total=found.lexical_total + found.semantic_total,
+            lexical_total=found.lexical_total,
+            semantic_total=found.semantic_total,
+            notices=(*parsed.notices, *found.notices),
+            took_ms=(time.perf_counter() - started) * 1000,
         )
 
     def _suggestions(self, parsed: ParsedQuery, filters: Filters) -> list[Hit]:
@@ -405,13 +512,15 @@ class SearchEngine:
         section typically says (``CATEGORY_PROTOTYPES``), so a researcher sees each township's core statement.
         """
         filters = replace(filters or Filters(), categories=(category,))
-        has_query = bool(query) and not parse_query(query or "").is_empty
-        text = query if has_query else CATEGORY_PROTOTYPES.get(category, category)
-        mode = Mode.HYBRID if has_query else Mode.VECTOR
-        result = self.search(text or category, mode=mode, filters=filters, top_k=1000, per_report=1)
-        return sorted(
-            result.hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township)
-        )
+        if query and not parse_query(query).is_empty:
+            hits = self.search(query, filters=filters, top_k=1000, per_report=1).hits
+        else:
+            # No topic: every report's core statement, whether or not it "matches" anything.
+            self._check_embedder()
+            prototype = fold(CATEGORY_PROTOTYPES.get(category, category))
+            run = self.store.vector(self.embedder.embed_query(prototype), filters, COMPARE_DEPTH)
+            hits = self._hits(single_run("vector", run), None, per_report=1)
+        return sorted(hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township))
 
     # -- pass-throughs for the page ------------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:

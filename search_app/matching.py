@@ -11,7 +11,8 @@ Simplified script):
   when the query has at least three longer ones: they are the glue of a natural-language question and say
   little about a passage; in a short query they are kept (区块链 is cut into 区块 + 链 and needs both).
 - **English words** count through the bilingual glossary: each glossary phrase found in the query is one
-  term, present when any of its Chinese equivalents is (all tokens of that equivalent). An equivalent of one
+  term, present when any of its Chinese equivalents is (all tokens of that equivalent), or an equivalent of
+  a shorter glossary phrase inside it (grid management → 网格化管理, or grid → 网格). An equivalent of one
   character (village → 村) is no token inside a longer word (行政村), so such a term is left out when the
   query has another. When the glossary knows none of the words, the English words themselves are the terms
   (``blockchain`` must appear as written).
@@ -28,7 +29,7 @@ import re
 
 from indexer.analysis import tokenize
 from indexer.stores.base import MatchRule
-from search_app.crosslingual import glossary_matches
+from search_app.crosslingual import glossary_phrases, part_equivalents
 from search_app.query import ParsedQuery
 
 _LATIN = re.compile(r"^[0-9a-z'’-]+$")
@@ -62,13 +63,16 @@ def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...
     latin = [t for t in tokens if _LATIN.match(t)]
     other = [t for t in tokens if not _LATIN.match(t)]
     terms: list[tuple[tuple[str, ...], ...]] = []
-    glossary = glossary_matches(parsed.text) if latin else []
-    for equivalents in glossary:
+    glossary = glossary_phrases(parsed.text) if latin else []
+    for phrase, equivalents in glossary:
         alternatives: list[tuple[str, ...]] = []
-        for chinese in equivalents:
+        for chinese in (*equivalents, *part_equivalents(phrase)):
             tokens_of = tokenize(chinese)
-            for word in whole_words(tokens_of):
-                alternatives.extend(_alternatives(word, tokens_of))
+            whole = whole_words(tokens_of)
+            if len(whole) == 1:
+                alternatives.extend(_alternatives(whole[0], tokens_of))
+            elif whole:  # an equivalent the tokenizer splits (国家安全 → 国家, 安全): all of its words
+                alternatives.append(tuple(whole))
         if alternatives:
             terms.append(tuple(dict.fromkeys(alternatives)))
     strong = [t for t in terms if not all(len(a) == 1 and len(a[0]) == 1 for a in t)]

@@ -14,6 +14,8 @@ from indexer.stores.base import Filters
 
 MODES: tuple[str, ...] = ("hybrid", "bm25", "vector")
 FUSIONS: tuple[str, ...] = ("rrf", "weighted")
+VIEWS: tuple[str, ...] = ("passages", "reports")  # a list of passages, or results grouped per report
+SORTS: tuple[str, ...] = ("relevance", "date", "place")
 PAGE_SIZE = 10
 
 MAX_QUERY_CHARS = 500  # the engine cuts at 200 and says so; a URL only needs to carry a bit more
@@ -26,6 +28,7 @@ YEAR_RANGE = (1949, 2100)
 Q, MODE, PAGE, YEAR_MIN, YEAR_MAX = "q", "mode", "page", "y0", "y1"
 PROVINCE, COUNTY, TOWNSHIP, CATEGORY = "prov", "county", "town", "cat"
 FUSION, WEIGHT, GROUP = "fusion", "w", "group"
+VIEW, SORT = "view", "sort"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class PageState:
     fusion: str = "rrf"
     lexical_weight: float = 0.5
     per_report: bool = False  # one hit per report
+    view: str = "passages"
+    sort: str = "relevance"
 
     @property
     def offset(self) -> int:
@@ -89,6 +94,10 @@ def encode(state: PageState) -> dict[str, str | list[str]]:
         params[WEIGHT] = f"{state.lexical_weight:g}"
     if state.per_report:
         params[GROUP] = "1"
+    if state.view != DEFAULT.view:
+        params[VIEW] = state.view
+    if state.sort != DEFAULT.sort:
+        params[SORT] = state.sort
     return params
 
 
@@ -115,6 +124,8 @@ def decode(params: Mapping[str, object]) -> PageState:
         fusion=_choice(first(FUSION), FUSIONS, DEFAULT.fusion),
         lexical_weight=_weight(first(WEIGHT)),
         per_report=first(GROUP).strip() in ("1", "true", "yes"),
+        view=_choice(first(VIEW), VIEWS, DEFAULT.view),
+        sort=_choice(first(SORT), SORTS, DEFAULT.sort),
     )
 
 

@@ -18,6 +18,7 @@ from indexer.coverage import coverage_line
 from indexer.models import CATEGORIES, Report, ReportMeta
 from indexer.stores.base import EmbedderMismatchError, Filters, IndexEmptyError, IndexStats, StoreError
 from search_app.engine import Hit
+from search_app.grouping import ReportGroup
 from search_app.highlight import highlight
 
 MODE_LABELS: dict[str, str] = {"hybrid": "混合", "bm25": "关键词", "vector": "语义"}
@@ -27,6 +28,8 @@ FUSION_NOTES: dict[str, str] = {
     "weighted": "融合后得分 = 关键词权重 × 归一化关键词得分 + (1 − 关键词权重) × 归一化语义得分。",
 }
 RETRIEVER_LABELS: dict[str, str] = {"bm25": "关键词（BM25）", "vector": "语义（向量）"}
+VIEW_LABELS: dict[str, str] = {"passages": "按段落", "reports": "按报告"}
+SORT_LABELS: dict[str, str] = {"relevance": "相关度", "date": "发布时间", "place": "地区"}
 MATCH_LABELS: dict[str, str] = {"lexical": "含检索词", "semantic": "语义相关", "both": "含检索词 · 语义相关"}
 MATCH_NOTES: dict[str, str] = {
     "lexical": "段落含有检索词",
@@ -145,6 +148,27 @@ def result_card(hit: Hit, rank: int, terms: Sequence[str] = (), phrases: Sequenc
         f"{match_tag(hit.match)}</div>"
         f'<div class="fz-crumb">{marked_html(chunk.section_path, terms, phrases)}</div>'
         f'<div class="fz-text">{inline(hit.fragment_html)}</div>'
+        "</div>"
+    )
+
+
+def report_group_card(group: ReportGroup, rank: int) -> str:
+    """One report of the document view: its heading, how many results it holds, its best passages."""
+    meta = group.meta
+    title = text_html(meta.title) if meta.title else "（无标题）"
+    counts = f"{group.count} 段结果（含检索词 {group.lexical} 段 · 语义相关 {group.semantic} 段）"
+    when = f" · 发布于 {meta.published}" if meta.published else ""
+    best = "".join(
+        f'<div class="fz-crumb">{text_html(h.chunk.section_path)}{match_tag(h.match)}</div>'
+        f'<div class="fz-text">{inline(h.fragment_html)}</div>'
+        for h in group.hits
+    )
+    return (
+        '<div class="fz-card">'
+        f'<div class="fz-title"><span class="fz-rank">{int(rank)}.</span>{title}</div>'
+        f'<div class="fz-meta">{text_html(place_line(meta) + when)}'
+        f'<span class="fz-tag">{text_html(counts)}</span></div>'
+        f"{best}"
         "</div>"
     )
 

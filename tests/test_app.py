@@ -57,7 +57,7 @@ def places(at: AppTest) -> list[str]:
 
 def total(at: AppTest) -> int:
     for m in at.markdown:
-        if match := re.search(r"共 \*\*(\d+)\*\* 条结果", m.value):
+        if match := re.search(r"共 (\d+) 段 · 含检索词 \d+ 段 · 语义相关 \d+ 段", m.value):
             return int(match.group(1))
     raise AssertionError("no result count on the page")
 
@@ -174,7 +174,7 @@ def test_url_page_is_restored_and_garbage_is_ignored(page):
 def test_url_with_an_unknown_place_shows_no_results_not_an_error(page):
     at = page(q="法治", prov="不存在的省")
     assert at.multiselect(key="provinces").value == ["不存在的省"]
-    assert "没有找到相关段落" in texts(at.warning)
+    assert "没有找到与“法治”相关的段落" in texts(at.warning)
     assert not cards(at)
 
 
@@ -248,3 +248,20 @@ def test_report_viewer_shows_outline_and_whole_text(page, seeds_index):
     with EmbeddedStore(seeds_index) as store:
         reports = [store.get_report(report_id) for report_id in store.report_sources()]
     assert shown in {report.text for report in reports}  # the whole report, not a fragment
+
+
+def test_document_view_groups_results_per_report_and_keeps_its_state(page):
+    at = page(q="人民调解", view="reports", sort="date")
+    groups = [m.value for m in at.markdown if 'class="fz-card"' in m.value and "段结果" in m.value]
+    counts = [int(re.search(r"(\d+) 段结果", g).group(1)) for g in groups]
+    assert groups and sum(counts) == total(at)  # every result is in exactly one report
+    assert at.segmented_control(key="view").value == "reports"
+    assert url(at, "view") == ["reports"] and url(at, "sort") == ["date"]
+
+
+def test_sidebar_counts_are_counts_of_the_results(page):
+    at = page(q="人民调解")
+    assert "当前检索结果" in texts(at.sidebar.caption)
+    options = at.multiselect(key="categories").options
+    counted = sum(int(re.search(r"\((\d+)\)", o).group(1)) for o in options if re.search(r"\((\d+)\)", o))
+    assert counted == total(at)

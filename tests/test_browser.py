@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -81,13 +83,19 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app, served on a free loopback port, over seeds + the hostile report."""
-    base = tmp_path_factory.mktemp("browser")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of seeds + the hostile report."""
+    base = tmp_path_factory.mktemp("browser-index")
     reports = base / "reports"
     shutil.copytree(SEEDS, reports)
     (reports / "900_hostile.txt").write_text(HOSTILE_REPORT, encoding="utf-8")
-    index_dir = build_index([reports], base / "index")
+    return build_index([reports], base / "index")
+
+
+@pytest.fixture(scope="module")
+def app_url(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app, served on a free loopback port, over ``index_dir``."""
+    base = tmp_path_factory.mktemp("browser")
     port = _free_port()
     env = {**os.environ, "SEARCH_STORE": "embedded", "SEARCH_INDEX_DIR": str(index_dir)}
     env.pop("EMBEDDER", None)
@@ -141,6 +149,14 @@ def _search(page, query: str) -> float:
     return time.perf_counter() - started
 
 
+def _counts(page) -> tuple[int, int, int]:
+    """(total, containing the words, meaning only) from the page's count line."""
+    text = page.locator(".fz-count").first.inner_text()
+    match = re.search(r"共 (\d+) 段 · 含检索词 (\d+) 段 · 语义相关 (\d+) 段", text)
+    assert match, text
+    return int(match[1]), int(match[2]), int(match[3])
+
+
 def _cards_text(page) -> list[str]:
     return page.locator(".fz-card:has(.fz-rank)").all_inner_texts()
 
@@ -158,12 +174,13 @@ def test_search_filter_similar_export_and_inert_report_text(page, app_url):
     )
     marks = page.locator(".fz-card mark").all_inner_texts()
     assert "枫桥经验" in marks and "楓橋經驗" in marks
-    assert len(_cards_text(page)) == 10
+    assert len(_cards_text(page)) == min(10, _counts(page)[0])
     page.screenshot(path=str(OUT / "search.png"))
     if os.environ.get("UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
         shutil.copyfile(OUT / "search.png", ROOT / "docs" / "screenshot.png")
 
     # A township filter (options show their counts) narrows the results to that township.
+    _search(page, "法治宣传")
     page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="乡镇").click()
     page.get_by_role("option", name="金城乡 (").click()
     page.keyboard.press("Escape")
@@ -185,13 +202,14 @@ def test_search_filter_similar_export_and_inert_report_text(page, app_url):
     with page.expect_download() as download_info:
         page.get_by_role("button", name="导出 CSV").click()
     download = download_info.value
-    assert download.suggested_filename.startswith("检索结果_楓橋經驗_")
+    assert download.suggested_filename.startswith("检索结果_法治宣传_")
     assert download.suggested_filename.endswith(".csv")
     saved = OUT / download.suggested_filename
     download.save_as(saved)
     rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert rows[0][:2] == ["序号", "标题"] and len(rows) > 1
-    assert all(row[4] == "金城乡" for row in rows[1:])  # the filter applies to the export too
+    table = rows[rows.index(next(r for r in rows if r[:2] == ["序号", "标题"])) :]
+    assert len(table) == 1 + _counts(page)[0]  # every result, nothing else
+    assert all(row[4] == "金城乡" for row in table[1:])  # the filter applies to the export too
 
     assert page.dialogs == []
 
@@ -241,4 +259,45 @@ def test_indicators_tab_chart_and_source_sentence(page, app_url):
     dialog = page.get_by_role("dialog")
     dialog.locator("mark#fz-source").wait_for()
     assert "成功率" in dialog.locator("mark#fz-source").inner_text()
+    assert page.dialogs == []
+
+
+def test_nothing_found_is_said_plainly_and_counts_agree_everywhere(page, app_url, index_dir):
+    page.goto(app_url)
+    box = page.get_by_label("检索词")
+    box.fill("asdfgh")
+    box.press("Enter")
+    page.get_by_text("没有找到与“asdfgh”相关的段落").wait_for()
+    assert page.locator(".fz-card .fz-rank").count() == 0
+    assert page.get_by_role("button", name="导出 CSV").count() == 0  # nothing to export
+    page.screenshot(path=str(OUT / "no-result.png"))
+
+    query = "法律顾问"
+    _search(page, query)
+    total, lexical, semantic = _counts(page)
+    assert total == lexical + semantic and lexical > 0
+    cards = page.locator(".fz-card:has(.fz-rank)")
+    assert cards.count() == min(10, total)
+    assert page.locator(".fz-card:has(.fz-rank) .fz-match").count() == cards.count()  # each says why
+    page.screenshot(path=str(OUT / "split-counts.png"))
+
+    # The same search from the command line and in both exports: the same number of results.
+    command = [sys.executable, "-m", "search_app", "search", query, "--json", "--index-dir", str(index_dir)]
+    line = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    record = json.loads(line)
+    assert (record["total"], record["lexical_total"], record["semantic_total"]) == (total, lexical, semantic)
+    assert query in line  # readable UTF-8, not \\u escapes
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="导出 CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["检索词", query]
+    assert rows[3][1].startswith(f"共 {total} 段")
+    assert len(rows) == 7 + total  # header block, blank row, column header, one row per result
+
+    openpyxl = pytest.importorskip("openpyxl")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="导出 Excel").click()
+    sheet = openpyxl.load_workbook(download_info.value.path()).active
+    assert sheet.max_row == 7 + total
     assert page.dialogs == []

@@ -90,8 +90,11 @@ def test_english_query_reaches_chinese_passages(engine: SearchEngine) -> None:
 def test_quoted_phrase_matches_exactly_after_folding(engine: SearchEngine) -> None:
     hits = engine.search('"一村一法律顧問"', top_k=10).hits
     assert hits and all("一村一法律顾问" in fold(h.chunk.text) for h in hits)
-    loose = engine.search("一村一法律顧問", mode="bm25", top_k=10).hits
-    assert len(loose) > len(hits)
+    for mode in ("bm25", "vector"):
+        found = engine.search('"一村一法律顧問"', mode=mode).hits
+        assert all("一村一法律顾问" in fold(h.chunk.text) for h in found)
+    loose = {h.chunk.id for h in engine.search("一村一法律顧問", top_k=100).hits}
+    assert {h.chunk.id for h in hits} <= loose
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -252,12 +255,8 @@ def indexed_tokens(engine: SearchEngine) -> list[tuple[str, tuple[str, ...]]]:
 
 
 @pytest.mark.parametrize("query", ["法治", "法律顾问 合同", "依法行政"])
-def test_lexical_count_is_exact_beyond_the_candidate_depth(seeds_index: Path, query: str) -> None:
-    shallow = SearchEngine(
-        open_engine(Settings(index_dir=seeds_index)).store,
-        open_engine(Settings(index_dir=seeds_index)).embedder,
-        EngineConfig(candidate_depth=5),
-    )
+def test_lexical_count_is_exact_beyond_the_candidate_depth(engine: SearchEngine, query: str) -> None:
+    shallow = SearchEngine(engine.store, engine.embedder, EngineConfig(candidate_depth=5))
     rule = match_rule(parse_query(query))
     expected = sum(rule.satisfied_by(tokens) for _, tokens in indexed_tokens(shallow))
     assert expected > 5  # more matches than candidates: the count cannot come from the candidate list
@@ -333,3 +332,37 @@ def test_no_result_offers_uncounted_suggestions(engine: SearchEngine) -> None:
     result = engine.search("法治 区块链")
     assert result.total == 0 and not result.hits
     assert result.suggestions and all("法治" in fold(h.chunk.text) for h in result.suggestions)
+
+
+@pytest.mark.parametrize("sort", ["date", "place"])
+def test_other_orders_hold_the_same_results(engine: SearchEngine, sort: str) -> None:
+    by_relevance = engine.search("人民调解", top_k=500)
+    ordered = engine.search("人民调解", top_k=500, sort=sort)
+    assert ordered.total == by_relevance.total
+    assert sorted(h.chunk.id for h in ordered.hits) == sorted(h.chunk.id for h in by_relevance.hits)
+    metas = [h.chunk.meta for h in ordered.hits]
+    if sort == "date":
+        keys = [m.published or (f"{m.year:04d}" if m.year else "") for m in metas]
+        assert keys == sorted(keys, reverse=True)
+    else:
+        keys = [(m.province, m.county, m.township) for m in metas]
+        assert keys == sorted(keys)
+    paged = [
+        h.chunk.id
+        for off in range(0, ordered.total, 4)
+        for h in engine.search("人民调解", top_k=4, offset=off, sort=sort).hits
+    ]
+    assert paged == [h.chunk.id for h in ordered.hits]
+
+
+def test_document_view_counts_every_result_once(engine: SearchEngine) -> None:
+    passages = engine.search("人民调解", top_k=500)
+    reports = engine.search_reports("人民调解", best=2)
+    assert reports.total == passages.total and reports.reports == len(reports.groups)
+    per_report: dict[str, int] = {}
+    for hit in passages.hits:
+        per_report[hit.chunk.report_id] = per_report.get(hit.chunk.report_id, 0) + 1
+    assert {g.report_id: g.count for g in reports.groups} == per_report
+    for group in reports.groups:
+        assert 1 <= len(group.hits) <= 2 and all(h.chunk.report_id == group.report_id for h in group.hits)
+        assert group.count == group.lexical + group.semantic

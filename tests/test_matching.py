@@ -96,3 +96,13 @@ def test_match_rule_checks_its_own_shape() -> None:
         MatchRule(((),), 0)
     with pytest.raises(ValueError, match="alternative"):
         MatchRule((((),),), 1)
+
+
+def test_glossary_phrases_also_count_through_their_shorter_entries() -> None:
+    (grid, governance) = words("grid management in rural governance")
+    assert ("网格化管理",) in grid and ("网格",) in grid and governance == (("治理",),)
+
+
+def test_an_equivalent_the_tokenizer_splits_needs_all_its_words() -> None:
+    (security, _) = words("national security education day legal publicity")
+    assert security == (("国家", "安全"),)

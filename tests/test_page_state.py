@@ -21,6 +21,8 @@ FULL = ps.PageState(
     fusion="weighted",
     lexical_weight=0.3,
     per_report=True,
+    view="reports",
+    sort="date",
 )
 
 states = st.builds(
@@ -35,6 +37,8 @@ states = st.builds(
     fusion=st.sampled_from(ps.FUSIONS),
     lexical_weight=st.sampled_from([0.0, 0.05, 0.5, 0.75, 1.0]),
     per_report=st.booleans(),
+    view=st.sampled_from(ps.VIEWS),
+    sort=st.sampled_from(ps.SORTS),
 )
 
 

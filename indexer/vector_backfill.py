@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.analysis import fold
+from indexer.calibration import Calibrator
 from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.batching import embed_texts
 from indexer.embedders.cache import EmbeddingCache
@@ -22,6 +23,7 @@ Progress = Callable[[str, int, int], None]  # ("vectors", done, total)
 
 # Chunks per commit: readers see new vectors this often (about half a minute at 8 passages/s).
 DEFAULT_BATCH = 256
+RECALIBRATION_BATCH = 4096  # vectors read at a time when the threshold is derived again
 
 
 @dataclass
@@ -96,5 +98,22 @@ def backfill_vectors(
             progress("vectors", summary.stored, summary.missing)
         if limit is not None and summary.stored >= limit:
             break
+    if not summary.superseded and store.vector_coverage() >= 1.0 and (summary.stored or _uncalibrated(store)):
+        _recalibrate(store, embedder, stats.generation)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _uncalibrated(store: Store) -> bool:
+    """True when the recorded calibration saw fewer passages than the generation has (an interrupted fill)."""
+    recorded = store.calibration()
+    return recorded is None or int(recorded.get("passages", 0)) < store.stats().chunks
+
+
+def _recalibrate(store: PartialVectors, embedder: Embedder, generation: str) -> None:
+    """The semantic threshold is derived from every passage vector (``indexer.calibration``); the one
+    recorded at publish time saw only the vectors that existed then, so derive it again now they all do."""
+    calibrator = Calibrator(embedder)
+    for vectors in store.stored_vectors(generation, RECALIBRATION_BATCH):
+        calibrator.observe(vectors)
+    store.record_calibration(generation, calibrator.result().to_dict())

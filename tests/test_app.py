@@ -85,12 +85,12 @@ def test_first_visit_asks_for_a_query_and_shows_index_status(page):
 def test_traditional_query_finds_highlighted_hits_in_both_scripts(page):
     at = search(page(), "楓橋經驗")
     found = cards(at)
-    assert len(found) == 10
-    assert ranks(at) == list(range(1, 11))
+    assert total(at) >= 5  # the passages that hold the term (or mean it), not a list padded to ten
+    assert len(found) == min(10, total(at))
+    assert ranks(at) == list(range(1, len(found) + 1))
     marked = " ".join(found)
     assert "<mark>枫桥经验</mark>" in marked  # Simplified reports
     assert "<mark>楓橋經驗</mark>" in marked  # and the Traditional one, in its own script
-    assert total(at) > 10
     assert url(at, "q") == ["楓橋經驗"]
     # each card explains its score
     assert any("融合后得分" in m.value and "关键词（BM25）" in m.value for m in at.markdown)

@@ -6,7 +6,7 @@ The search side talks to an index only through this protocol. Retrieval methods 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -169,6 +169,14 @@ class PartialVectors(Protocol):
 
     def vector_coverage(self) -> float:
         """Share of the published chunks vector search reaches now (cheap: asked on every search)."""
+        ...
+
+    def stored_vectors(self, generation: str, batch: int) -> Iterator[np.ndarray]:
+        """Every vector stored for ``generation``, ``batch`` rows at a time (for recalibration)."""
+        ...
+
+    def record_calibration(self, generation: str, calibration: Mapping[str, Any]) -> bool:
+        """Replace ``generation``'s calibration; False (nothing written) if it is no longer published."""
         ...
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,36 @@ class EmbeddedStore:
         with self._pool.connection() as conn:
             return store_vectors(conn, generation, keys, vectors, rate)
 
+    def stored_vectors(self, generation: str, batch: int) -> Iterator[np.ndarray]:
+        after = -1
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT chunk_rowid, vector FROM vectors WHERE generation = ? AND chunk_rowid > ? "
+                    "ORDER BY chunk_rowid LIMIT ?",
+                    (generation, after, batch),
+                ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield np.stack([np.frombuffer(blob, np.float32) for _, blob in rows])
+
+    def record_calibration(self, generation: str, calibration: Mapping[str, Any]) -> bool:
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            (current,) = conn.execute("SELECT generation FROM current").fetchone()
+            if current != generation:
+                conn.execute("ROLLBACK")
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO generation_meta (generation, key, value) VALUES (?, ?, ?)",
+                (generation, db.CALIBRATION_KEY, json.dumps(dict(calibration), ensure_ascii=False)),
+            )
+            # A new vector epoch changes version(), so readers drop what they derived from the old one.
+            conn.execute("UPDATE vector_fill SET epoch = epoch + 1 WHERE generation = ?", (generation,))
+            conn.execute("COMMIT")
+        return True
+
     def vector_coverage(self) -> float:
         snapshot = self._current()
         return snapshot.vectors.covered / len(snapshot) if len(snapshot) else 1.0
@@ -314,7 +345,7 @@ class EmbeddedStore:
             fill = fill_state(conn, generation) if generation else None
             conn.execute("COMMIT")
         size = sum(f.stat().st_size for f in self.path.glob(f"{db.DB_FILE}*") if f.is_file())
-        mapped = sum(f.stat().st_size for f in (self.path / SNAPSHOT_DIR).glob("*/*") if f.is_file())
+        mapped = _size_of(self.path / SNAPSHOT_DIR)
         return IndexStats(
             store=self.name,
             reports=reports,
@@ -347,3 +378,15 @@ class EmbeddedStore:
     def close(self) -> None:
         self._pool.close()
         self._snapshot = None
+
+
+def _size_of(directory: Path) -> int:
+    """Bytes of the files under ``directory``; a writer may remove old snapshots while this walks them."""
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total

@@ -220,7 +220,7 @@ class SearchEngine:
         hits: list[Hit] = []
         per: dict[str, int] = {}
         terms = lexical_tokens(parsed) if parsed else ()
-        phrases = parsed.phrases if parsed else ()
+        phrases = parsed.marked_phrases if parsed else ()
         for f in fused:
             chunk = chunks.get(f.chunk_id)
             if chunk is None:
@@ -387,6 +387,7 @@ class SearchEngine:
         return replace(
             self._script_insensitive(filters or Filters()),
             phrases=tuple(parsed.phrases),
+            phrase_groups=tuple(parsed.phrase_groups),
             excluded=tuple(parsed.excluded),
         )
 
@@ -475,7 +476,13 @@ class SearchEngine:
         return (f"语义索引尚在计算（已覆盖 {int(coverage * 100)} % 的段落），其余段落只按关键词检索。",)
 
     def _script_insensitive(self, filters: Filters) -> Filters:
-        """Place names are stored as the report writes them (辰溪縣); a filter for 辰溪县 must match both."""
+        """Place names are stored as the report writes them (辰溪縣); a filter for 辰溪县 must match both.
+        Title and issuer words are folded like the stored titles and issuers."""
+        filters = replace(
+            filters,
+            title_contains=tuple(fold(t) for t in filters.title_contains if fold(t)),
+            issuer_contains=tuple(fold(t) for t in filters.issuer_contains if fold(t)),
+        )
         fields = {"provinces": "province", "counties": "county", "townships": "township"}
         if not any(getattr(filters, name) for name in fields):
             return filters
@@ -505,26 +512,35 @@ class SearchEngine:
         run = self.store.vector(np.asarray(vector, dtype=np.float32), filters, top_k)
         return self._hits(single_run("vector", run), None)
 
-    def compare(self, category: str, query: str | None = None, filters: Filters | None = None) -> list[Hit]:
-        """Per report, its best chunk of ``category``, for side-by-side reading (one hit per report).
+    def compare(
+        self, category: str, query: str | None = None, filters: Filters | None = None, per_report: int = 1
+    ) -> list[Hit]:
+        """Per report, its best ``per_report`` chunks of ``category``, for side-by-side reading.
 
         Best means best for ``query`` when one is given; otherwise the chunk closest in meaning to what such a
         section typically says (``CATEGORY_PROTOTYPES``), so a researcher sees each township's core statement.
         """
         filters = replace(filters or Filters(), categories=(category,))
+        per_report = max(1, per_report)
         if query and not parse_query(query).is_empty:
-            hits = self.search(query, filters=filters, top_k=1000, per_report=1).hits
+            hits = self.search(query, filters=filters, top_k=1000, per_report=per_report).hits
         else:
             # No topic: every report's core statement, whether or not it "matches" anything.
             self._check_embedder()
             prototype = fold(CATEGORY_PROTOTYPES.get(category, category))
             run = self.store.vector(self.embedder.embed_query(prototype), filters, COMPARE_DEPTH)
-            hits = self._hits(single_run("vector", run), None, per_report=1)
-        return sorted(hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township))
+            hits = self._hits(single_run("vector", run), None, per_report=per_report)
+        return sorted(  # stable: each report's passages stay in order of relevance
+            hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township)
+        )
 
     # -- pass-throughs for the page ------------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:
         return self.store.get_report(report_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        (found,) = self.store.get_chunks([chunk_id]) or (None,)
+        return found
 
     def stats(self) -> IndexStats:
         return self.store.stats()

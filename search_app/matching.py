@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 from indexer.analysis import tokenize
 from indexer.stores.base import MatchRule
@@ -59,7 +60,7 @@ def _alternatives(word: str, tokens: list[str]) -> tuple[tuple[str, ...], ...]:
 
 def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...]:
     """The query's content terms, each a tuple of alternatives (each a tuple of tokens that must co-occur)."""
-    tokens = [t for t in parsed.tokens if not any(t in phrase for phrase in parsed.phrases)]
+    tokens = [t for t in parsed.tokens if not any(t in phrase for phrase in parsed.marked_phrases)]
     latin = [t for t in tokens if _LATIN.match(t)]
     other = [t for t in tokens if not _LATIN.match(t)]
     terms: list[tuple[tuple[str, ...], ...]] = []
@@ -86,9 +87,28 @@ def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...
 
 
 def match_rule(parsed: ParsedQuery) -> MatchRule:
-    """The rule a passage must satisfy to be a lexical match of ``parsed`` (see the module docstring)."""
-    terms = content_terms(parsed)
-    return MatchRule(terms=terms, minimum=required(len(terms)))
+    """The rule a passage must satisfy to be a lexical match of ``parsed`` (see the module docstring).
+
+    With ``A OR B`` the terms of all alternatives are pooled and a passage needs as many of them as the
+    least demanding alternative does: for one-word alternatives (人民调解 OR 行政复议) that is exactly
+    "either"; for longer ones it is a looser reading of "at least one alternative" (the rule counts terms,
+    not which alternative they come from). An alternative of quoted phrases only needs no terms: its
+    phrases decide.
+    """
+    if not parsed.alternatives:
+        terms = content_terms(parsed)
+        return MatchRule(terms=terms, minimum=required(len(terms)))
+    pooled: list[tuple[tuple[str, ...], ...]] = []
+    minimum = None
+    for tokens in parsed.alternatives:
+        own = content_terms(
+            replace(parsed, tokens=tokens, alternatives=(), phrase_groups=parsed.phrase_groups)
+        )
+        pooled.extend(own)
+        need = required(len(own))
+        minimum = need if minimum is None else min(minimum, need)
+    terms = tuple(dict.fromkeys(pooled))
+    return MatchRule(terms=terms, minimum=min(minimum or 0, len(terms)))
 
 
 def partial_rule(parsed: ParsedQuery) -> MatchRule:

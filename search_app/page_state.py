@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from indexer.stores.base import Filters
 
@@ -17,6 +18,7 @@ FUSIONS: tuple[str, ...] = ("rrf", "weighted")
 VIEWS: tuple[str, ...] = ("passages", "reports")  # a list of passages, or results grouped per report
 SORTS: tuple[str, ...] = ("relevance", "date", "place")
 PAGE_SIZE = 10
+COMPARE_PER_CHOICES: tuple[int, ...] = (1, 2, 3, 5)  # passages per township in the comparison
 
 MAX_QUERY_CHARS = 500  # the engine cuts at 200 and says so; a URL only needs to carry a bit more
 MAX_VALUES = 50  # values per list parameter
@@ -29,6 +31,9 @@ Q, MODE, PAGE, YEAR_MIN, YEAR_MAX = "q", "mode", "page", "y0", "y1"
 PROVINCE, COUNTY, TOWNSHIP, CATEGORY = "prov", "county", "town", "cat"
 FUSION, WEIGHT, GROUP = "fusion", "w", "group"
 VIEW, SORT = "view", "sort"
+TITLE, ISSUER, DATE_FROM, DATE_TO = "title", "issuer", "from", "to"
+DOC, AT, SECTION = "doc", "at", "sec"  # the open report, the passage the reader came from, a section
+CMP_CATEGORY, CMP_TOPIC, CMP_PER = "cmp", "topic", "per"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,16 @@ class PageState:
     per_report: bool = False  # one hit per report
     view: str = "passages"
     sort: str = "relevance"
+    title: str = ""  # words the report's title must contain
+    issuer: str = ""  # words the issuing body must contain
+    date_from: str = ""  # publication date range, ISO YYYY-MM-DD
+    date_to: str = ""
+    doc: str = ""  # report id of the open report view
+    at: str = ""  # chunk id the report view opens at
+    section: int | None = None  # section index the report view scrolls to
+    compare_category: str = ""
+    compare_topic: str = ""
+    compare_per: int = 1
 
     @property
     def offset(self) -> int:
@@ -61,10 +76,40 @@ class PageState:
             counties=self.counties,
             townships=self.townships,
             categories=self.categories,
+            title_contains=_words(self.title),
+            issuer_contains=_words(self.issuer),
+            published_from=self.date_from or None,
+            published_to=self.date_to or None,
         )
 
 
 DEFAULT = PageState()
+
+
+def describe_filters(state: PageState) -> str:
+    """The filters in words, for an export's header block: ``乡镇：金城乡；发布日期：2024-01-01 起``."""
+    parts = []
+    if state.year_min is not None or state.year_max is not None:
+        parts.append(f"报告年度：{state.year_min or ''}–{state.year_max or ''}")
+    for label, values in (
+        ("省份", state.provinces),
+        ("区县", state.counties),
+        ("乡镇", state.townships),
+        ("章节类别", state.categories),
+    ):
+        if values:
+            parts.append(f"{label}：{'、'.join(values)}")
+    if state.title:
+        parts.append(f"标题含：{state.title}")
+    if state.issuer:
+        parts.append(f"发布机关含：{state.issuer}")
+    if state.date_from or state.date_to:
+        span = f"{state.date_from} 至 {state.date_to}" if state.date_from and state.date_to else ""
+        span = span or (f"{state.date_from} 起" if state.date_from else f"{state.date_to} 止")
+        parts.append(f"发布日期：{span}")
+    if state.per_report:
+        parts.append("每份报告一段")
+    return "；".join(parts) or "无"
 
 
 def encode(state: PageState) -> dict[str, str | list[str]]:
@@ -98,6 +143,22 @@ def encode(state: PageState) -> dict[str, str | list[str]]:
         params[VIEW] = state.view
     if state.sort != DEFAULT.sort:
         params[SORT] = state.sort
+    for name, value in (
+        (TITLE, state.title),
+        (ISSUER, state.issuer),
+        (DATE_FROM, state.date_from),
+        (DATE_TO, state.date_to),
+        (DOC, state.doc),
+        (AT, state.at),
+        (CMP_CATEGORY, state.compare_category),
+        (CMP_TOPIC, state.compare_topic),
+    ):
+        if value:
+            params[name] = value
+    if state.section is not None:
+        params[SECTION] = str(state.section)
+    if state.compare_per != DEFAULT.compare_per:
+        params[CMP_PER] = str(state.compare_per)
     return params
 
 
@@ -111,6 +172,10 @@ def decode(params: Mapping[str, object]) -> PageState:
     year_min, year_max = _year(first(YEAR_MIN)), _year(first(YEAR_MAX))
     if year_min is not None and year_max is not None and year_min > year_max:
         year_min, year_max = year_max, year_min
+    date_from, date_to = _date(first(DATE_FROM)), _date(first(DATE_TO))
+    if date_from and date_to and date_from > date_to:
+        date_from, date_to = date_to, date_from
+    per = _int(first(CMP_PER), 1, max(COMPARE_PER_CHOICES))
     return PageState(
         query=_clean(first(Q))[:MAX_QUERY_CHARS].strip(),
         mode=_choice(first(MODE), MODES, DEFAULT.mode),
@@ -126,7 +191,22 @@ def decode(params: Mapping[str, object]) -> PageState:
         per_report=first(GROUP).strip() in ("1", "true", "yes"),
         view=_choice(first(VIEW), VIEWS, DEFAULT.view),
         sort=_choice(first(SORT), SORTS, DEFAULT.sort),
+        title=_text(first(TITLE)),
+        issuer=_text(first(ISSUER)),
+        date_from=date_from,
+        date_to=date_to,
+        doc=_text(first(DOC)),
+        at=_text(first(AT)),
+        section=_int(first(SECTION), 0, 10_000),
+        compare_category=_text(first(CMP_CATEGORY)),
+        compare_topic=_text(first(CMP_TOPIC)),
+        compare_per=per if per in COMPARE_PER_CHOICES else DEFAULT.compare_per,
     )
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Space-separated words of a field box, each of which the field must contain."""
+    return tuple(dict.fromkeys(text.split()))
 
 
 # -- value parsers: each returns a default instead of raising -----------------------------------------
@@ -170,6 +250,19 @@ def _int(value: str, low: int, high: int) -> int | None:
 
 def _year(value: str) -> int | None:
     return _int(value, *YEAR_RANGE)
+
+
+def _text(value: str) -> str:
+    return _clean(value)[:MAX_VALUE_CHARS].strip()
+
+
+def _date(value: str) -> str:
+    """An ISO date (YYYY-MM-DD) in the year range, or ""."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return ""
+    return day.isoformat() if YEAR_RANGE[0] <= day.year <= YEAR_RANGE[1] and len(value.strip()) == 10 else ""
 
 
 def _weight(value: str) -> float:

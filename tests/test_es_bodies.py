@@ -870,3 +870,14 @@ def test_indicators_query_leaves_report_text_out() -> None:
     body = bodies.indicators_query()
     assert set(body["_source"]) == {"report_id", "meta", "indicators"}
     assert "text" not in body["_source"] and body["query"] == {"match_all": {}}
+
+
+def test_field_and_publication_date_filters_become_filter_clauses():
+    filters = Filters(title_contains=("船溪乡",), issuer_contains=("人民政府",), published_from="2023-01-01")
+    clauses = bodies.filter_clauses(filters)
+    assert {"match_phrase": {"title_folded": {"query": "船 溪 乡"}}} in clauses
+    assert {"match_phrase": {"issuer_folded": {"query": "人 民 政 府"}}} in clauses
+    (dates,) = [c for c in clauses if "bool" in c]
+    dated, undated = dates["bool"]["should"]
+    assert dated == {"range": {"published": {"gte": "2023-01-01"}}}
+    assert undated["bool"]["filter"] == [{"range": {"year": {"gte": 2023}}}]

@@ -138,3 +138,34 @@ def test_garbage_never_raises(params):
     assert 0.0 <= state.lexical_weight <= 1.0
     assert all(ord(c) < 0xD800 or ord(c) > 0xDFFF for c in state.query)
     assert ps.decode(ps.encode(state)) == state  # what decode gives is itself a clean URL state
+
+
+def test_report_compare_and_advanced_fields_round_trip_and_garbage_falls_back():
+    state = ps.PageState(
+        query='"人民调解" OR "行政复议"',
+        title="船溪乡",
+        issuer="人民政府",
+        date_from="2022-01-01",
+        date_to="2024-12-31",
+        doc="2466afa12af62425",
+        at="2466afa12af62425:3:0",
+        section=4,
+        compare_category="存在问题",
+        compare_topic="调解",
+        compare_per=3,
+    )
+    params = ps.encode(state)
+    assert params["from"] == "2022-01-01" and params["sec"] == "4" and params["per"] == "3"
+    assert ps.decode(params) == state
+    assert state.filters.title_contains == ("船溪乡",)
+    assert state.filters.published_from == "2022-01-01"
+    bad = ps.decode({"from": "2024-13-40", "to": "yesterday", "sec": "-1", "per": "4"})
+    assert (bad.date_from, bad.date_to, bad.section, bad.compare_per) == ("", "", None, 1)
+    swapped = ps.decode({"from": "2024-01-01", "to": "2022-01-01"})
+    assert (swapped.date_from, swapped.date_to) == ("2022-01-01", "2024-01-01")
+
+
+def test_filters_in_words_for_an_export_header():
+    state = ps.PageState(townships=("金城乡",), date_from="2024-01-01", issuer="人民政府")
+    assert ps.describe_filters(state) == "乡镇：金城乡；发布机关含：人民政府；发布日期：2024-01-01 起"
+    assert ps.describe_filters(ps.PageState()) == "无"

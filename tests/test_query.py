@@ -93,10 +93,32 @@ def test_only_stopwords_is_empty_with_a_notice():
     assert NOTICE_ONLY_STOPWORDS in q.notices
 
 
-def test_boolean_words_are_plain_words():
+def test_boolean_words_other_than_or_are_plain_words():
     q = parse_query("法治 OR 政府 AND NOT 扶贫")
     assert q.excluded == ()
-    assert {"or", "and", "not", "扶贫"} <= set(q.tokens)
+    assert {"and", "not", "扶贫"} <= set(q.tokens) and "or" not in q.tokens
+    assert q.alternatives == (("法治",), ("政府", "and", "not", "扶贫"))
+    assert "OR" not in q.text.split()
+
+
+def test_or_between_phrases_requires_one_of_them():
+    q = parse_query('"人民调解" OR "楓橋經驗" -扶贫')
+    assert q.phrases == ()
+    assert q.phrase_groups == (("人民调解",), ("枫桥经验",))
+    assert q.marked_phrases == ("人民调解", "枫桥经验")
+    assert q.excluded == ("扶贫",)
+
+
+def test_or_with_a_side_without_phrases_requires_no_phrase():
+    q = parse_query('"人民调解" | 行政复议')
+    assert q.phrases == () and q.phrase_groups == ()
+    assert len(q.alternatives) == 2
+
+
+@pytest.mark.parametrize("raw", ["OR", "OR 法治", "法治 OR", "or 法治 or"])
+def test_or_at_an_end_or_in_lower_case_is_a_plain_word(raw):
+    q = parse_query(raw)
+    assert q.alternatives == () and q.phrase_groups == ()
 
 
 def test_too_long_is_cut_with_a_notice():

@@ -91,13 +91,13 @@ def test_text_html_escapes_and_breaks_lines():
     assert render.text_html("a<b>\r\n\r\nc&$") == "a&lt;b&gt;<br><br>c&amp;&#36;"
 
 
-def test_score_table_explains_each_retriever_and_the_fusion(make_hit):
+def test_score_table_explains_each_retriever_in_words_without_raw_scores(make_hit):
     table = render.score_table(make_hit(score=0.0325, ranks={"bm25": 1, "vector": 3}))
-    assert "关键词（BM25）</td><td>1</td><td>7.2500" in table
-    assert "语义（向量）</td><td>3</td><td>0.8800" in table
-    assert "融合后得分</td><td></td><td>0.0325" in table
+    assert "字词匹配</td><td>第 1 名" in table
+    assert "意思相近</td><td>第 3 名" in table
+    assert "7.25" not in table and "0.0325" not in table and "BM25" not in table
     single = render.score_table(make_hit(ranks={"vector": 1}, scores={"vector": 0.9}))
-    assert "BM25" not in single
+    assert "字词匹配" not in single
     assert_inert(table)
 
 
@@ -166,8 +166,8 @@ def test_stats_rows():
     [
         (
             IndexEmptyError("no generation"),
-            "索引为空：请先运行 python -m indexer reindex seeds",
-            "make index",
+            "还没有可检索的报告",
+            "建好后刷新本页",
         ),
         (EmbedderMismatchError("built with a"), "向量模型", "EMBEDDER"),
         (StoreError("http://127.0.0.1:9 is unreachable"), "无法访问索引存储", "ELASTICSEARCH_URL"),

@@ -70,6 +70,14 @@ class Filters:
     phrases: tuple[str, ...] = ()  # folded substrings every hit must contain
     excluded: tuple[str, ...] = ()  # folded substrings no hit may contain
     match: MatchRule | None = None  # when set, only passages satisfying this rule
+    # ``A OR B`` between quoted phrases: a hit contains every phrase of at least one group (empty: no rule)
+    phrase_groups: tuple[tuple[str, ...], ...] = ()
+    title_contains: tuple[str, ...] = ()  # folded substrings the report's title must contain
+    issuer_contains: tuple[str, ...] = ()  # folded substrings the report's issuing body must contain
+    # Publication date range (ISO YYYY-MM-DD, inclusive). A report that states no publication date is
+    # judged by its year instead: it passes when that year lies within the range's years.
+    published_from: str | None = None
+    published_to: str | None = None
 
 
 NO_FILTERS = Filters()

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.analysis import fold
 from indexer.models import Chunk, Indicator, Report, ReportMeta, Section
 from indexer.stores.base import FACET_FIELDS, Filters, IndexedChunk, MatchRule
 from indexer.stores.indicator_rows import indicator_dicts, indicators_from
@@ -39,13 +40,14 @@ MAX_QUERY_TERMS = 1024  # distinct query tokens kept; far below the cluster's bo
 REPORTS_SUFFIX = ".reports"
 CALIBRATION_META = "calibration"  # key in the chunk index's _meta (see indexer.calibration)
 # What a chunk lookup returns: everything but the bulky search-only fields.
-SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector")
+SEARCH_ONLY_FIELDS = ("tokens", "folded", "vector", "title_folded", "issuer_folded")
 # Starts the token that stands for a whitespace character in ``folded`` (the analyzer would drop the
 # character itself): "␠" + its code point in hex, so a tab never matches a space and the token is never the
 # same as a literal "␠" in the text, which stays a one-character token.
 SPACE_MARK = "\u2420"  # ␠
 
 _KEYWORD = {"type": "keyword"}
+_CHAR_TEXT = {"type": "text", "analyzer": "whitespace", "norms": False}  # see ``char_tokens``
 _STORED_ONLY_TEXT = {"type": "text", "index": False}  # kept in _source for display, not searchable
 
 
@@ -148,7 +150,11 @@ def index_body(dim: int, embedder_id: str, created_at: str = "") -> dict[str, An
                 },
                 # One token per folded character (``char_tokens``), with positions: a ``match_phrase`` of
                 # the phrase's characters matches exactly the texts containing it as a substring.
-                "folded": {"type": "text", "analyzer": "whitespace", "norms": False},
+                "folded": _CHAR_TEXT,
+                # report-level fields for field search and the publication-date range, folded like text
+                "title_folded": _CHAR_TEXT,
+                "issuer_folded": _CHAR_TEXT,
+                "published": {"type": "date", "format": "strict_date"},
                 "vector": {
                     "type": "dense_vector",
                     "dims": dim,
@@ -206,9 +212,20 @@ def char_tokens(text: str) -> str:
     return " ".join(f"{SPACE_MARK}{ord(ch):04x}" if ch.isspace() else ch for ch in valid_text(text))
 
 
-def contains_clause(text: str) -> dict[str, Any]:
-    """Chunks whose folded text contains ``text`` verbatim (its characters at consecutive positions)."""
-    return {"match_phrase": {"folded": {"query": char_tokens(text)}}}
+def contains_clause(text: str, field: str = "folded") -> dict[str, Any]:
+    """Chunks whose folded text (or another folded ``field``) contains ``text`` verbatim (its characters at
+    consecutive positions)."""
+    return {"match_phrase": {field: {"query": char_tokens(text)}}}
+
+
+def published_clause(low: str | None, high: str | None) -> dict[str, Any]:
+    """Publication date within [low, high]; a report with no stated date is judged by its year."""
+    dates = {k: v for k, v in (("gte", low), ("lte", high)) if v}
+    years = {k: int(v[:4]) for k, v in dates.items()}
+    undated = {
+        "bool": {"must_not": [{"exists": {"field": "published"}}], "filter": [{"range": {"year": years}}]}
+    }
+    return {"bool": {"should": [{"range": {"published": dates}}, undated], "minimum_should_match": 1}}
 
 
 def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
@@ -233,6 +250,15 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     clauses.extend(contains_clause(p) for p in filters.phrases if p)
     if filters.match is not None:
         clauses.append(match_rule_clause(filters.match))
+    if filters.phrase_groups:
+        alternatives = [
+            {"bool": {"filter": [contains_clause(p) for p in g if p]}} for g in filters.phrase_groups
+        ]
+        clauses.append({"bool": {"should": alternatives, "minimum_should_match": 1}})
+    clauses.extend(contains_clause(t, "title_folded") for t in filters.title_contains if t)
+    clauses.extend(contains_clause(t, "issuer_folded") for t in filters.issuer_contains if t)
+    if filters.published_from or filters.published_to:
+        clauses.append(published_clause(filters.published_from, filters.published_to))
     return clauses
 
 
@@ -465,6 +491,9 @@ def chunk_document(item: IndexedChunk, source: str = "", stamp: str = "") -> dic
         "text": chunk.text,
         "tokens": " ".join(item.tokens),
         "folded": char_tokens(item.folded),
+        "title_folded": char_tokens(fold(meta.title)),
+        "issuer_folded": char_tokens(fold(meta.issuer)),
+        "published": _or_none(meta.published),
         "vector": np.asarray(item.vector, dtype=np.float32).ravel().tolist(),
         "meta": dataclasses.asdict(meta),
     }

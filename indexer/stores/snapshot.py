@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from indexer.analysis import fold
 from indexer.stores.base import FACET_FIELDS, Filters, MatchRule, StoreError
 from indexer.stores.bm25 import Bm25Index
 from indexer.stores.folded_texts import FoldedTexts
@@ -57,7 +58,12 @@ def metadata_key(filters: Filters) -> Filters:
     """The metadata part of ``filters`` with every sequence as a tuple: hashable, so masks can be cached."""
     names = ("provinces", "counties", "townships", "categories", "report_ids", "exclude_report_ids")
     return replace(
-        filters, phrases=(), excluded=(), match=None, **{n: tuple(getattr(filters, n)) for n in names}
+        filters,
+        phrases=(),
+        excluded=(),
+        match=None,
+        phrase_groups=(),
+        **{n: tuple(getattr(filters, n)) for n in names},
     )
 
 
@@ -75,7 +81,8 @@ class Snapshot:
         rowids: np.ndarray,
     ) -> None:
         """One generation's parts, row ``i`` of each for chunk ``ids[i]``; ``rowids`` are the chunks'
-        SQLite rowids, ascending (where vectors added later go)."""
+        SQLite rowids, ascending (where vectors added later go). ``fields`` holds the facet fields and the
+        report-level ``title``, ``issuer`` (folded) and ``published`` (ISO date or "")."""
         if not len(ids) == bm25.n_docs == len(vectors.matrix) == len(rowids) == len(texts):
             raise StoreError(f"generation {info.generation}: chunk, token and vector rows disagree")
         self.info = info
@@ -85,12 +92,16 @@ class Snapshot:
         self.years = years
         self.fields = fields
         self.reports = reports
+        self.titles = fields["title"]
+        self.issuers = fields["issuer"]
+        self.published = fields["published"]
         self.texts = texts
         self.bm25 = bm25
         self.vectors = vectors
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
         self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
+        self._all = np.ones(len(ids), bool)
 
     @classmethod
     def from_rows(
@@ -101,9 +112,10 @@ class Snapshot:
         vectors: VectorIndex,
         rowids: np.ndarray | None = None,
     ) -> Snapshot:
-        """``rows`` hold (id, report id, category, year, province, county, township, folded text)."""
-        ids, report_ids, categories, years, provinces, counties, townships, folded = (
-            zip(*rows, strict=True) if rows else ((),) * 8
+        """``rows`` hold (id, report id, category, year, province, county, township, folded text, title,
+        issuer, publication date)."""
+        ids, report_ids, categories, years, provinces, counties, townships, folded, titles, issuers, dates = (
+            zip(*rows, strict=True) if rows else ((),) * 11
         )
         fields = {
             "year": Categorical.build([str(y) if y else "" for y in years]),
@@ -111,6 +123,10 @@ class Snapshot:
             "county": Categorical.build(counties),
             "township": Categorical.build(townships),
             "category": Categorical.build(categories),
+            # report-level text fields, folded once per distinct value (a title repeats in each chunk)
+            "title": Categorical.build([fold(t or "") for t in titles]),
+            "issuer": Categorical.build([fold(i or "") for i in issuers]),
+            "published": Categorical.build([d or "" for d in dates]),
         }
         return cls(
             info,
@@ -158,6 +174,11 @@ class Snapshot:
             masks.append(self.reports.mask(filters.report_ids))
         if filters.exclude_report_ids:
             masks.append(~self.reports.mask(filters.exclude_report_ids))
+        for field, wanted in ((self.titles, filters.title_contains), (self.issuers, filters.issuer_contains)):
+            if any(wanted):
+                masks.append(field.mask(v for v in field.values if all(w in v for w in wanted)))
+        if filters.published_from or filters.published_to:
+            masks.append(self._published_mask(filters.published_from, filters.published_to))
         if not masks:
             return None
         mask = np.logical_and.reduce(masks)
@@ -177,6 +198,17 @@ class Snapshot:
         mask.flags.writeable = False
         return mask
 
+    def _published_mask(self, low: str | None, high: str | None) -> np.ndarray:
+        dated = self.published.mask(
+            d for d in self.published.values if d and (not low or d >= low) and (not high or d <= high)
+        )
+        undated = self.published.mask([""])
+        if low:
+            undated &= self.years >= int(low[:4])
+        if high:
+            undated &= (self.years <= int(high[:4])) & (self.years > 0)
+        return dated | undated
+
     def _masks(self, filters: Filters, phrases: bool = True) -> list[np.ndarray]:
         meta = self._metadata_mask(metadata_key(filters))
         masks = [] if meta is None else [meta]
@@ -184,6 +216,15 @@ class Snapshot:
             masks.append(self._rule_mask(filters.match))
         if phrases:
             masks.extend(self._text_mask(p) for p in filters.phrases if p)
+            if filters.phrase_groups:
+                masks.append(
+                    np.logical_or.reduce(
+                        [
+                            np.logical_and.reduce([self._text_mask(p) for p in group] or [self._all])
+                            for group in filters.phrase_groups
+                        ]
+                    )
+                )
         return masks
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
@@ -196,13 +237,18 @@ class Snapshot:
     def keep(self, docs: np.ndarray, filters: Filters) -> np.ndarray:
         """Which of ``docs`` pass metadata filters and phrases (few docs: phrases checked one by one)."""
         phrases = [p for p in filters.phrases if p]
+        groups = filters.phrase_groups
         direct = len(docs) <= _DIRECT_CHECK_LIMIT
         keep = np.ones(len(docs), bool)
         for mask in self._masks(filters, phrases=not direct):
             keep &= mask[docs]
-        if direct and phrases:
+        if direct and (phrases or groups):
             for i, d in enumerate(docs.tolist()):
-                keep[i] = keep[i] and all(self.texts.contains(d, p) for p in phrases)
+                keep[i] = (
+                    keep[i]
+                    and all(self.texts.contains(d, p) for p in phrases)
+                    and (not groups or any(all(self.texts.contains(d, p) for p in g) for g in groups))
+                )
         return keep
 
     def _passes_exclusions(self, docs: np.ndarray, excluded: Sequence[str]) -> np.ndarray:

@@ -23,8 +23,8 @@ from indexer.stores.snapshot import Categorical, GenerationInfo, Snapshot
 from indexer.stores.vector_index import VectorIndex
 
 SNAPSHOT_DIR = "snapshots"
-_FORMAT = 1
-_FIELDS = ("year", "province", "county", "township", "category")
+_FORMAT = 2  # 2: title, issuer and publication date for field search
+_FIELDS = ("year", "province", "county", "township", "category", "title", "issuer", "published")
 
 
 def snapshot_path(directory: Path, generation: str, version: int, epoch: int) -> Path:

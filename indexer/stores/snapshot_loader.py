@@ -15,7 +15,10 @@ from indexer.stores.bm25 import Bm25Index
 from indexer.stores.snapshot import GenerationInfo, Snapshot
 from indexer.stores.vector_index import VectorIndex
 
-_ROW_COLUMNS = "id, report_id, category, year, province, county, township, folded"
+_ROW_COLUMNS = (
+    "id, report_id, category, year, province, county, township, folded, "
+    "json_extract(meta, '$.title'), json_extract(meta, '$.issuer'), json_extract(meta, '$.published')"
+)
 
 
 def _read_vectors(

@@ -332,12 +332,13 @@ def test_nothing_found_is_said_plainly_and_counts_agree_everywhere(page, app_url
     assert page.dialogs == []
 
 
-def _in_view(page, selector: str) -> bool:
-    """Whether the element's top is inside the visible window (below Streamlit's header)."""
-    return page.evaluate(
-        "(s) => { const r = document.querySelector(s).getBoundingClientRect();"
-        " return r.top >= 0 && r.top < window.innerHeight; }",
-        selector,
+def _wait_in_view(page, selector: str) -> None:
+    """Wait (bounded by Playwright's timeout) until the element's top is inside the visible window: the page
+    scrolls to it a frame or more after rendering, so checking once would race the scroll."""
+    page.wait_for_function(
+        "(s) => { const e = document.querySelector(s); if (!e) return false;"
+        " const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }",
+        arg=selector,
     )
 
 
@@ -364,7 +365,7 @@ def test_report_view_opens_at_the_passage_and_the_outline_jumps(page, app_url):
     )
 
     # the passage the reader came from is in view, tinted, with the query marked
-    assert _in_view(page, "#fz-at")
+    _wait_in_view(page, "#fz-at")
     marks = page.locator(".fz-doc-body mark").all_inner_texts()
     assert marks and all(fold(m) == "枫桥经验" for m in marks)
     passage = page.locator(".fz-passage").all_inner_texts()
@@ -393,7 +394,7 @@ def test_report_view_opens_at_the_passage_and_the_outline_jumps(page, app_url):
     shared = page.url
     page.goto(shared)
     page.wait_for_selector(f".fz-doc[data-ready='fz-sec-{section}']")
-    assert _in_view(page, f"#fz-sec-{section}")
+    _wait_in_view(page, f"#fz-sec-{section}")
 
     # the text downloads, with the facts first
     with page.expect_download() as download_info:

@@ -134,20 +134,13 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
-    index_copy: Path, tmp_path: Path
-) -> None:
-    before = EmbeddedStore(index_copy)
-    stats = before.stats()
-    answer = [h.chunk_id for h in before.lexical(["枫桥经验"], _only_all(), 10)]
-    before.close()
-    # The blocking embedder holds the indexer inside embedding (parsed, not published) until killed.
-    marker = tmp_path / "embedding-started"
+def _reindex_held_in_embedding(index_dir: Path, marker: Path) -> subprocess.Popen:
+    """``reindex seeds`` in a subprocess, held inside embedding by the blocking embedder until signalled."""
     proc = _cli(
         "reindex",
         str(SEEDS),
         "--index-dir",
-        str(index_copy),
+        str(index_dir),
         "--quiet",
         env_extra={
             "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
@@ -157,6 +150,19 @@ def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
     )
     _wait_for(lambda: marker.exists() or proc.poll() is not None, timeout=120)
     assert proc.poll() is None, f"the indexer exited ({proc.returncode}) before it reached embedding"
+    return proc
+
+
+def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
+    index_copy: Path, tmp_path: Path
+) -> None:
+    before = EmbeddedStore(index_copy)
+    stats = before.stats()
+    answer = [h.chunk_id for h in before.lexical(["枫桥经验"], _only_all(), 10)]
+    before.close()
+    # The blocking embedder holds the indexer inside embedding until it is killed.
+    marker = tmp_path / "embedding-started"
+    proc = _reindex_held_in_embedding(index_copy, marker)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
 
@@ -338,20 +344,7 @@ def test_sigterm_ends_a_reindex_cleanly(index_copy: Path, tmp_path: Path) -> Non
 
     before = EmbeddedStore(index_copy).stats()
     marker = tmp_path / "embedding-started"
-    proc = _cli(
-        "reindex",
-        str(SEEDS),
-        "--index-dir",
-        str(index_copy),
-        "--quiet",
-        env_extra={
-            "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
-            "BLOCKING_EMBEDDER_MARKER": str(marker),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
-        },
-    )
-    _wait_for(lambda: marker.exists() or proc.poll() is not None, timeout=120)
-    assert proc.poll() is None, f"the indexer exited ({proc.returncode}) before it reached embedding"
+    proc = _reindex_held_in_embedding(index_copy, marker)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143

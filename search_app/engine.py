@@ -36,6 +36,9 @@ from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
 SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing matches
+# Meaning-only admission below the calibrated threshold (see SearchEngine._close_in_meaning):
+NEAREST = 10  # the query's nearest passages ...
+NEAREST_SHARE = 0.5  # ... that stand out from its background by this share of the threshold excess
 COMPARE_DEPTH = 3000  # passages of one category ranked to find each report's best
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
@@ -155,7 +158,7 @@ class _ResultSet:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    candidate_depth: int = 100  # per retriever, and at least offset + top_k
+    candidate_depth: int = 100  # per retriever: the ranked head (later pages read on in BM25 order)
     # RRF over short candidate lists: a small k lets the top ranks decide. The 4-bit multilingual model is
     # less precise than BM25 on the judged queries (eval/ and the shared set), so its votes count for less;
     # it still decides where BM25 has little to go on (paraphrase, English). Measured over k ∈ {5,10,20},
@@ -244,7 +247,7 @@ class SearchEngine:
             )
         return hits
 
-    def _result_set(self, parsed: ParsedQuery, mode: Mode, filters: Filters, depth: int) -> _ResultSet:
+    def _result_set(self, parsed: ParsedQuery, mode: Mode, filters: Filters) -> _ResultSet:
         """The runs to rank with, each result's match kind, and the two counts of the result set.
 
         Lexical results are the passages satisfying the query's ``MatchRule``, counted exactly by the
@@ -255,6 +258,7 @@ class SearchEngine:
         Exclusions and phrases are part of ``filters`` and so restrict both.
         """
         out = _ResultSet(lexical_filters=replace(filters, match=match_rule(parsed)))
+        depth = self.config.candidate_depth  # fixed: the ranked head must not depend on the page asked
         if mode in (Mode.HYBRID, Mode.BM25):
             tokens = lexical_tokens(parsed)
             matches = self.store.lexical(tokens, out.lexical_filters, depth) if tokens else []
@@ -291,7 +295,18 @@ class SearchEngine:
     def _close_in_meaning(
         self, parsed: ParsedQuery, vector: np.ndarray, run: list[ScoredId], filters: Filters, out: _ResultSet
     ) -> list[str]:
-        """Vector candidates that match in meaning (see ``_result_set``), best first."""
+        """Vector candidates that match in meaning, best first.
+
+        A candidate whose cosine clears the calibrated threshold (``indexer.calibration``: it stands out from
+        the query's background further than any passage did for an off-topic probe) is one. Below it, two
+        weaker kinds of evidence count, but only for a query the index demonstrably speaks of (some passage
+        matches its words or clears the threshold), so a query naming something absent ("法治 区块链")
+        gets no result from a common word it shares with every report:
+        - the candidate is closer than the query's background and shares a content term with the query;
+        - it is among the query's ``NEAREST`` passages and stands out from the background by
+          ``NEAREST_SHARE`` of the threshold's excess (a paraphrase in other words: "三調聯動" →
+          a passage on bringing petitions under 枫桥经验).
+        """
         calibration = self.threshold.calibration()
         if calibration is None:
             out.notices.append(NOT_CALIBRATED_NOTICE)
@@ -299,10 +314,23 @@ class SearchEngine:
         if self._exclusion_hits_query(parsed):
             return []  # what is close in meaning to the query is what the user excluded
         background = calibration.background(vector)
-        out.threshold = calibration.threshold(parsed.text, vector)
-        near = [s.chunk_id for s in run if background <= s.score < out.threshold]
-        sharing = self.store.passing(near, replace(filters, match=partial_rule(parsed))) if near else set()
-        return [s.chunk_id for s in run if s.score >= out.threshold or s.chunk_id in sharing]
+        out.threshold = threshold = calibration.threshold(parsed.text, vector)
+        above = [s.chunk_id for s in run if s.score >= threshold]
+        near = [s for s in run if background <= s.score < threshold]
+        if not near or not (above or self._has_lexical_match(out)):
+            return above
+        floor = background + NEAREST_SHARE * (threshold - background)
+        nearest = {s.chunk_id for s in run[:NEAREST] if s.score >= floor}
+        ids = [s.chunk_id for s in near]
+        sharing = self.store.passing(ids, replace(filters, match=partial_rule(parsed)))
+        return [
+            s.chunk_id for s in run if s.score >= threshold or s.chunk_id in sharing or s.chunk_id in nearest
+        ]
+
+    def _has_lexical_match(self, out: _ResultSet) -> bool:
+        if "bm25" in out.runs:
+            return out.lexical_total > 0
+        return self.store.count(out.lexical_filters) > 0
 
     def _exclusion_hits_query(self, parsed: ParsedQuery) -> bool:
         """An excluded string overlaps a query word (``-调解 人民调解``): meaning-only results would be
@@ -354,10 +382,10 @@ class SearchEngine:
         if parsed.is_empty:
             return SearchResult(parsed, [], 0, notices=tuple(parsed.notices), message=EMPTY_QUERY_MESSAGE)
         filters = self._query_filters(parsed, filters)
-        depth = max(self.config.candidate_depth, offset + top_k)
+        wanted = offset + top_k
         if per_report is not None:
-            depth *= 3  # grouping drops hits; fetch deeper so a page stays full
-        found, fused, chunks = self._ranked(parsed, mode, filters, depth, fusion, lexical_weight, sort)
+            wanted *= 3  # grouping drops hits; rank deeper so a page stays full
+        found, fused, chunks = self._ranked(parsed, mode, filters, wanted, fusion, lexical_weight, sort)
         kinds = found.kinds
         lexical_total, semantic_total = found.lexical_total, found.semantic_total
         if per_report is not None:  # the set is the best ``per_report`` results of each report
@@ -396,24 +424,59 @@ class SearchEngine:
         parsed: ParsedQuery,
         mode: Mode,
         filters: Filters,
-        depth: int,
+        wanted: int | None,
         fusion: FusionMethod,
         lexical_weight: float,
         sort: SortOrder = SortOrder.RELEVANCE,
-        everything: bool = False,
     ) -> tuple[_ResultSet, list[FusedHit], dict[str, Chunk]]:
-        """The result set and its ranked list, at least ``depth`` deep; the whole set when it must be
-        ordered other than by relevance (or ``everything`` is asked)."""
-        found = self._result_set(parsed, mode, filters, depth)
-        whole = everything or sort is not SortOrder.RELEVANCE
-        if whole and "bm25" in found.runs and not found.lexical_complete:
-            found = self._result_set(parsed, mode, filters, found.lexical_total)
+        """The result set and its ranking: at least its first ``wanted`` places (all of it for ``None``, or
+        when it is ordered other than by relevance).
+
+        The ranking is one order whatever the page: a *head* fused from the retrievers' ``candidate_depth``
+        candidates (diversified per report), then a *tail* of the remaining lexical matches in BM25 order.
+        Asking for a later page only reads further into the tail, so every result is on exactly one page.
+        """
+        found = self._result_set(parsed, mode, filters)
         fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
         fused = [f for f in fused if f.chunk_id in found.kinds]
+        total = found.lexical_total + found.semantic_total
+        needed = total if wanted is None or sort is not SortOrder.RELEVANCE else min(wanted, total)
+        if not found.lexical_complete and len(fused) < needed:
+            fused += self._lexical_tail(parsed, found, fused, chunks, needed)
         if sort is not SortOrder.RELEVANCE:
             by_id = {f.chunk_id: f for f in fused}
             fused = [by_id[i] for i in sort_ids(list(by_id), chunks.__getitem__, sort)]
         return found, fused, chunks
+
+    def _lexical_tail(
+        self,
+        parsed: ParsedQuery,
+        found: _ResultSet,
+        head: Sequence[FusedHit],
+        chunks: dict[str, Chunk],
+        needed: int,
+    ) -> list[FusedHit]:
+        """Lexical matches after the head, in BM25 order, until the ranking is ``needed`` long.
+
+        The store ranks deterministically (ties by position or id), so the matches read to a depth are the
+        first ones of any deeper read; ``needed`` matches always leave enough once the head's are skipped.
+        Their fused score is what a BM25-only rank contributes under reciprocal-rank fusion."""
+        placed = {f.chunk_id for f in head}
+        matches = self.store.lexical(lexical_tokens(parsed), found.lexical_filters, needed)
+        tail = [(rank, s) for rank, s in enumerate(matches, 1) if s.chunk_id not in placed]
+        tail = tail[: needed - len(head)]
+        chunks.update((c.id, c) for c in self.store.get_chunks([s.chunk_id for _, s in tail]))
+        hits = []
+        for rank, s in tail:
+            if s.chunk_id in chunks:  # gone since the retrieval (a concurrent update) otherwise
+                found.kinds[s.chunk_id] = MatchKind.LEXICAL  # not near in meaning: those are in the head
+                score = (
+                    s.score
+                    if len(found.runs) == 1
+                    else self.config.lexical_weight / (self.config.rrf_k + rank)
+                )
+                hits.append(FusedHit(s.chunk_id, score, {"bm25": rank}, {"bm25": s.score}))
+        return hits
 
     def search_reports(
         self,
@@ -435,9 +498,7 @@ class SearchEngine:
         if parsed.is_empty:
             return ReportResults(parsed, [], 0, 0, message=EMPTY_QUERY_MESSAGE)
         filters = self._query_filters(parsed, filters)
-        found, fused, chunks = self._ranked(
-            parsed, mode, filters, self.config.candidate_depth, fusion, lexical_weight, everything=True
-        )
+        found, fused, chunks = self._ranked(parsed, mode, filters, None, fusion, lexical_weight)
         groups = group_by_report(
             [f.chunk_id for f in fused], chunks.__getitem__, lambda c: str(found.kinds[c]), max(1, best)
         )

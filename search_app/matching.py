@@ -53,9 +53,24 @@ def required(n_terms: int) -> int:
 
 
 def _alternatives(word: str, tokens: list[str]) -> tuple[tuple[str, ...], ...]:
-    """The word itself, or all of its largest parts among ``tokens`` when it has two or more."""
-    parts = tuple(whole_words([t for t in tokens if t != word and t in word]))
-    return ((word,), parts) if len(parts) > 1 else ((word,),)
+    """The word itself, or all of its parts when it has two or more: its largest parts among ``tokens``,
+    and the stretches of two or more characters between them (述职述法 → 述职 + 述法: the dictionary
+    knows 述职, and a passage saying "列入年终述职…通过述法" has both)."""
+    parts = whole_words([t for t in tokens if t != word and t in word])
+    if parts and _HAN.match(word):
+        covered = [False] * len(word)
+        for part in parts:
+            start = word.find(part)
+            while start >= 0:
+                covered[start : start + len(part)] = [True] * len(part)
+                start = word.find(part, start + 1)
+        parts += [m.group() for m in re.finditer(r"[^\x00]{2,}", _uncovered(word, covered))]
+    return ((word,), tuple(parts)) if len(parts) > 1 else ((word,),)
+
+
+def _uncovered(word: str, covered: list[bool]) -> str:
+    """``word`` with its covered characters replaced by NUL (stretches between parts stay)."""
+    return "".join("\x00" if c else ch for ch, c in zip(word, covered, strict=True))
 
 
 def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...]:

@@ -18,7 +18,7 @@ from indexer.models import PLANS, PROBLEMS
 from indexer.pipeline import context_tokens
 from indexer.settings import Settings
 from indexer.stores.base import Filters
-from search_app.engine import EMPTY_QUERY_MESSAGE, EngineConfig, SearchEngine
+from search_app.engine import EMPTY_QUERY_MESSAGE, NEAREST, NEAREST_SHARE, EngineConfig, SearchEngine
 from search_app.evaluation import evaluate, load_queries
 from search_app.matching import match_rule
 from search_app.query import parse_query
@@ -256,15 +256,7 @@ def indexed_tokens(engine: SearchEngine) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-KNOWN_RESULT_SET_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="known defect, open: paging a keyword search past a shallow candidate depth returns passages "
-    "outside the counted set, and a common word lets meaning-only passages into a no-answer query",
-)
-
-
-@KNOWN_RESULT_SET_DEFECT
-@pytest.mark.parametrize("query", ["法治", "法律顾问 合同", "依法行政"])
+@pytest.mark.parametrize("query", ["法治", "人民调解", "依法行政"])
 def test_lexical_count_is_exact_beyond_the_candidate_depth(engine: SearchEngine, query: str) -> None:
     shallow = SearchEngine(engine.store, engine.embedder, EngineConfig(candidate_depth=5))
     rule = match_rule(parse_query(query))
@@ -338,11 +330,31 @@ def test_results_do_not_depend_on_the_page_asked(engine: SearchEngine) -> None:
     assert [h.chunk.id for h in everything.hits[:3]] == [h.chunk.id for h in first.hits[:3]]
 
 
-@KNOWN_RESULT_SET_DEFECT
 def test_no_result_offers_uncounted_suggestions(engine: SearchEngine) -> None:
     result = engine.search("法治 区块链")
     assert result.total == 0 and not result.hits
     assert result.suggestions and all("法治" in fold(h.chunk.text) for h in result.suggestions)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_common_word_beside_an_absent_topic_finds_nothing(engine: SearchEngine, mode: str) -> None:
+    # 依法行政 is in every report; 量子计算 in none: sharing the common word is no evidence of meaning.
+    assert engine.search("依法行政 量子计算", mode=mode).total == 0
+
+
+def test_the_nearest_passages_standing_out_are_results(engine: SearchEngine) -> None:
+    query = "三調聯動"
+    result = engine.search(query, top_k=500)
+    assert result.lexical_total > 0  # the index speaks of it
+    vector = engine._query_vector(parse_query(query))
+    calibration = engine.threshold.calibration()
+    assert calibration is not None
+    background = calibration.background(vector)
+    floor = background + NEAREST_SHARE * (calibration.threshold(query, vector) - background)
+    nearest = engine.store.vector(vector, Filters(), NEAREST)
+    standing_out = {s.chunk_id for s in nearest if s.score >= floor}
+    assert standing_out and standing_out <= {h.chunk.id for h in result.hits}
+    assert all(h.match != "" for h in result.hits)
 
 
 @pytest.mark.parametrize("sort", ["date", "place"])

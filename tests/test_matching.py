@@ -31,6 +31,19 @@ def test_a_compound_is_present_whole_or_by_all_its_parts() -> None:
     assert not rule.satisfied_by(tokenize("开展法治宣传三次"))
 
 
+def test_a_compound_counts_the_stretch_its_dictionary_parts_leave() -> None:
+    # The dictionary knows 述职 but not 述法; the rest of the word is a part all the same.
+    (_, term) = words("年終述職述法")
+    assert term == (("述职述法",), ("述职", "述法"))
+    rule = match_rule(parse_query("年終述職述法"))
+    assert rule.satisfied_by(tokenize("列入年终述职内容，通过述法总结工作"))
+    assert not rule.satisfied_by(tokenize("列入年终述职内容"))
+
+
+def test_a_single_leftover_character_is_no_part() -> None:
+    assert words("法治化") == [(("法治化",),)]
+
+
 def test_traditional_query_folds_to_the_indexed_words() -> None:
     assert words("楓橋經驗") == words("枫桥经验")
     assert match_rule(parse_query("楓橋經驗")).satisfied_by(tokenize("坚持发展新时代“枫桥经验”"))

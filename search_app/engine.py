@@ -5,6 +5,7 @@ Retrieval policy lives here and only here; the page and the CLI call these metho
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from indexer.stores.base import (
     EmbedderMismatchError,
     Filters,
     IndexStats,
+    MatchRule,
     PartialVectors,
     ReportIndicator,
     ScoredId,
@@ -29,16 +31,18 @@ from search_app.crosslingual import expansion_tokens
 from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank_fusion, weighted_fusion
 from search_app.grouping import ReportGroup, SortOrder, group_by_report, sort_groups, sort_ids
 from search_app.highlight import highlight
-from search_app.matching import match_rule, partial_rule, whole_words
+from search_app.matching import content_terms, match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
 from search_app.query_bounds import fit_tokens, for_embedder
 from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing matches
 # Meaning-only admission below the calibrated threshold (see SearchEngine._close_in_meaning):
 NEAREST = 10  # the query's nearest passages ...
 NEAREST_SHARE = 0.5  # ... that stand out from its background by this share of the threshold excess
+KEYWORD_TERMS = 3  # a query of this many content terms or fewer names topics; a longer one describes
 COMPARE_DEPTH = 3000  # passages of one category ranked to find each report's best
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
@@ -297,15 +301,17 @@ class SearchEngine:
     ) -> list[str]:
         """Vector candidates that match in meaning, best first.
 
-        A candidate whose cosine clears the calibrated threshold (``indexer.calibration``: it stands out from
-        the query's background further than any passage did for an off-topic probe) is one. Below it, two
-        weaker kinds of evidence count, but only for a query the index demonstrably speaks of (some passage
-        matches its words or clears the threshold), so a query naming something absent ("法治 区块链")
-        gets no result from a common word it shares with every report:
-        - the candidate is closer than the query's background and shares a content term with the query;
-        - it is among the query's ``NEAREST`` passages and stands out from the background by
-          ``NEAREST_SHARE`` of the threshold's excess (a paraphrase in other words: "三調聯動" →
-          a passage on bringing petitions under 枫桥经验).
+        - A candidate whose cosine clears the calibrated threshold (``indexer.calibration``: it stands out
+          from the query's background further than any passage did for an off-topic probe) is one.
+        - Unless the query lists topics and one of them is never mentioned: in "普法宣传 折纸艺术" or
+          "法治 区块链" passages close to the other topic are about something else (no result).
+        - Below the threshold, a candidate closer than the query's background that shares a content term
+          with the query is one; for a keyword query, only if the index demonstrably speaks of the query
+          (some passage matches its words or clears the threshold). A longer question is phrased in the
+          asker's words, so sharing one of them is the evidence there is.
+        - One of the query's ``NEAREST`` passages standing out from the background by ``NEAREST_SHARE`` of the
+          threshold's excess is one, when the index demonstrably speaks of the query (a paraphrase in other
+          words: "三調聯動" → a passage bringing petitions under 枫桥经验).
         """
         calibration = self.threshold.calibration()
         if calibration is None:
@@ -313,16 +319,22 @@ class SearchEngine:
             return []
         if self._exclusion_hits_query(parsed):
             return []  # what is close in meaning to the query is what the user excluded
+        if self._names_an_absent_topic(parsed):
+            return []
+        keyword_query = len(content_terms(parsed)) <= KEYWORD_TERMS
         background = calibration.background(vector)
         out.threshold = threshold = calibration.threshold(parsed.text, vector)
         above = [s.chunk_id for s in run if s.score >= threshold]
         near = [s for s in run if background <= s.score < threshold]
-        if not near or not (above or self._has_lexical_match(out)):
+        if not near:
             return above
+        spoken_of = bool(above) or self._has_lexical_match(out)
         floor = background + NEAREST_SHARE * (threshold - background)
-        nearest = {s.chunk_id for s in run[:NEAREST] if s.score >= floor}
-        ids = [s.chunk_id for s in near]
-        sharing = self.store.passing(ids, replace(filters, match=partial_rule(parsed)))
+        nearest = {s.chunk_id for s in run[:NEAREST] if s.score >= floor} if spoken_of else set()
+        sharing: set[str] = set()
+        if spoken_of or not keyword_query:
+            ids = [s.chunk_id for s in near]
+            sharing = self.store.passing(ids, replace(filters, match=partial_rule(parsed)))
         return [
             s.chunk_id for s in run if s.score >= threshold or s.chunk_id in sharing or s.chunk_id in nearest
         ]
@@ -331,6 +343,16 @@ class SearchEngine:
         if "bm25" in out.runs:
             return out.lexical_total > 0
         return self.store.count(out.lexical_filters) > 0
+
+    def _names_an_absent_topic(self, parsed: ParsedQuery) -> bool:
+        """A query of several space-separated Chinese parts lists topics; one of them has a content term that
+        no passage of the index contains (index-wide: filters narrow what is shown, not what the reports
+        speak of). A single phrase is a description instead: its words may be the asker's own (跑腿)."""
+        parts = [part for part in parsed.text.split() if _HAN.search(part)]
+        if len(parts) < 2:
+            return False
+        terms = {term for part in parts for term in content_terms(parse_query(part))}
+        return any(self.store.count(Filters(match=MatchRule(terms=(t,), minimum=1))) == 0 for t in terms)
 
     def _exclusion_hits_query(self, parsed: ParsedQuery) -> bool:
         """An excluded string overlaps a query word (``-调解 人民调解``): meaning-only results would be

@@ -265,6 +265,21 @@ def test_folded_texts_find_substrings_per_document() -> None:
     assert texts.text(2) == "政府法治" and texts.contains(3, "法治") and not texts.contains(1, "法")
 
 
+def test_folded_texts_read_from_their_file_as_from_memory(tmp_path: Path) -> None:
+    originals = ["法治政府", "", "政府法治 \ud800", "法治", "依法行政，法治"]
+    texts = FoldedTexts(originals)
+    texts.save(tmp_path / "folded.txt")
+    mapped = FoldedTexts.from_file(tmp_path / "folded.txt", texts.ends)
+    for t in (texts, mapped):
+        assert [t.text(i) for i in range(len(t))] == originals
+        assert t.mask_containing("法治").tolist() == [True, False, True, True, True]
+        assert t.mask_containing("治政").tolist() == [True, False, False, False, False]
+        assert t.mask_containing("\ud800").tolist() == [False, False, True, False, False]
+        assert t.contains(4, "行政") and not t.contains(3, "行政")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert len(FoldedTexts.from_file(tmp_path / "empty.txt", FoldedTexts([]).ends)) == 0
+
+
 def test_schema_one_index_gains_indicators_and_keeps_its_reports(tmp_path: Path) -> None:
     path = tmp_path / "index"
     with EmbeddedStore(path) as store:

@@ -48,11 +48,34 @@ def test_a_mapped_snapshot_answers_as_one_loaded_from_sqlite(tmp_path: Path) -> 
     with connect(index) as conn:
         built = load_snapshot(conn)
     assert built is not None and built.ids == snapshot.ids
-    shutil.rmtree(index / SNAPSHOT_DIR)
+    assert not isinstance(built.bm25.docs, np.memmap)
     from_sqlite = EmbeddedStore(index)
-    assert not isinstance(from_sqlite._current().bm25.docs, np.memmap)
+    from_sqlite._snapshot = built  # the same (generation, version): served as it is
     assert _answers(mapped) == _answers(from_sqlite)
     for s in (store, mapped, from_sqlite):
+        s.close()
+
+
+def test_a_reader_that_loads_from_sqlite_saves_the_files_and_serves_them_mapped(tmp_path: Path) -> None:
+    """After a change no file holds the new version yet: the first reader builds it, saves it, and swaps its
+    private arrays for the mapped files, so a reload costs no more memory than a fresh start."""
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    before = _answers(store)
+    shutil.rmtree(index / SNAPSHOT_DIR)
+    reader = EmbeddedStore(index)
+    snapshot = reader._current()
+    assert len(_saved(index)) == 1
+    assert isinstance(snapshot.bm25.docs, np.memmap) and isinstance(snapshot.vectors.matrix.base, np.memmap)
+    assert _answers(reader) == before
+    report_id = next(iter(store.report_sources()))
+    store.remove_report(report_id)  # a new version: built from SQLite again, then mapped
+    assert isinstance(reader._current().bm25.docs, np.memmap)
+    assert reader._current().key != snapshot.key and len(_saved(index)) == 1
+    assert report_id not in {c.split(":")[0] for c in reader._current().ids}
+    assert snapshot.texts.mask_containing("法治").any(), "the replaced snapshot still reads its mapped texts"
+    for s in (store, reader):
         s.close()
 
 

@@ -107,7 +107,7 @@ class EmbeddedStore:
                         built = load_snapshot(conn)
                     if built is None:
                         raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
-                    self._save(built)
+                    built = self._save(built)
                 self._snapshot = snapshot = built
         finally:
             self._build_lock.release()
@@ -115,14 +115,22 @@ class EmbeddedStore:
             self._add_new_vectors(snapshot)
         return snapshot
 
-    def _save(self, snapshot: Snapshot) -> None:
-        """Save the arrays for the next process to map (a read-only or full disk only costs that speed)."""
+    def _save(self, snapshot: Snapshot) -> Snapshot:
+        """Save the arrays for the next process to map (a read-only or full disk only costs that speed).
+
+        Returns the saved files mapped, to serve instead of ``snapshot``: its private arrays are freed, so a
+        process that reloaded after a change holds no more than one that started on the files."""
         try:
-            remove_other_snapshots(self.path, save_snapshot(self.path, snapshot))
+            saved = save_snapshot(self.path, snapshot)
+            remove_other_snapshots(self.path, saved)
         except OSError as exc:
             log.warning(
                 "%s: cannot save the snapshot files (%s); readers will load from SQLite", self.path, exc
             )
+            return snapshot
+        info = snapshot.info
+        mapped = load_saved_snapshot(self.path, info.generation, info.version, info.vector_epoch)
+        return snapshot if mapped is None else mapped
 
     def persist_snapshot(self) -> None:
         """Save the published generation's arrays as they are now (after publishing, after vectors)."""

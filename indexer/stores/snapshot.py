@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -42,6 +42,12 @@ class Categorical:
     def counts(self, docs: np.ndarray) -> dict[str, int]:
         counts = np.bincount(self.codes[docs], minlength=len(self.values))
         return {v: int(c) for v, c in zip(self.values, counts, strict=True) if c and v}
+
+
+def _folded(values: Sequence[str | None]) -> list[str]:
+    """``values`` folded, each distinct one once (a report's title repeats in each of its chunks)."""
+    folded = {v: fold(v or "") for v in set(values)}
+    return [folded[v] for v in values]
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,6 @@ class Snapshot:
         self.info = info
         self.rowids = rowids
         self.ids = ids
-        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self.years = years
         self.fields = fields
         self.reports = reports
@@ -123,9 +128,9 @@ class Snapshot:
             "county": Categorical.build(counties),
             "township": Categorical.build(townships),
             "category": Categorical.build(categories),
-            # report-level text fields, folded once per distinct value (a title repeats in each chunk)
-            "title": Categorical.build([fold(t or "") for t in titles]),
-            "issuer": Categorical.build([fold(i or "") for i in issuers]),
+            # report-level text fields, folded
+            "title": Categorical.build(_folded(titles)),
+            "issuer": Categorical.build(_folded(issuers)),
             "published": Categorical.build([d or "" for d in dates]),
         }
         return cls(
@@ -139,6 +144,11 @@ class Snapshot:
             vectors,
             np.arange(len(ids), dtype=np.int64) if rowids is None else rowids,
         )
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Row of each chunk id; built on first use (a keyword search needs none: a faster start)."""
+        return {chunk_id: i for i, chunk_id in enumerate(self.ids)}
 
     @property
     def key(self) -> tuple[str, int]:

@@ -23,7 +23,7 @@ from indexer.stores.snapshot import Categorical, GenerationInfo, Snapshot
 from indexer.stores.vector_index import VectorIndex
 
 SNAPSHOT_DIR = "snapshots"
-_FORMAT = 2  # 2: title, issuer and publication date for field search
+_FORMAT = 3  # 2: title, issuer and publication date for field search; 3: texts mapped as UTF-8
 _FIELDS = ("year", "province", "county", "township", "category", "title", "issuer", "published")
 
 
@@ -66,7 +66,7 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
             "rowids": snapshot.rowids,
             "years": snapshot.years,
             "report_codes": snapshot.reports.codes,
-            "text_lengths": snapshot.texts.lengths(),
+            "text_ends": snapshot.texts.ends,
             "bm25_offsets": snapshot.bm25.offsets,
             "bm25_docs": snapshot.bm25.docs,
             "bm25_weights": snapshot.bm25.weights,
@@ -81,7 +81,7 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
             np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         _write_lines(temporary / "ids.txt", snapshot.ids)
         _write_lines(temporary / "vocab.txt", snapshot.bm25.vocab)  # dict order is term-id order
-        (temporary / "folded.txt").write_text(snapshot.texts.joined, encoding="utf-8", errors="surrogatepass")
+        snapshot.texts.save(temporary / "folded.txt")
         meta = {
             "format": _FORMAT,
             "info": vars(info),
@@ -132,8 +132,7 @@ def load_saved_snapshot(directory: Path, generation: str, version: int, epoch: i
             name: Categorical(values=tuple(meta["values"][name]), codes=array(f"codes_{name}"))
             for name in _FIELDS
         }
-        joined = (path / "folded.txt").read_text(encoding="utf-8", errors="surrogatepass")
-        texts = FoldedTexts.from_joined(joined, array("text_lengths"))
+        texts = FoldedTexts.from_file(path / "folded.txt", array("text_ends"))
         return Snapshot(
             info,
             tuple(_read_lines(path / "ids.txt", n)),

@@ -50,7 +50,7 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     if not matrix.flags.writeable:
         matrix = matrix.copy()
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]  # no squared copy of the matrix
     matrix /= np.where(norms > 0, norms, 1.0).astype(np.float32)
     return matrix
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -110,5 +111,21 @@ def test_unreadable_files_fall_back_to_sqlite(tmp_path: Path) -> None:
     assert load_saved_snapshot(index, info.generation, int(info.extra["version"]), 10**6) is None
     reader = EmbeddedStore(index)
     assert reader.lexical(["法治"], Filters(), 5)
+    for s in (store, reader):
+        s.close()
+
+
+def test_files_of_an_older_format_are_written_again_and_then_mapped(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    (saved,) = (index / SNAPSHOT_DIR).iterdir()
+    meta = json.loads((saved / "meta.json").read_text(encoding="utf-8"))
+    (saved / "meta.json").write_text(json.dumps(meta | {"format": 1}), encoding="utf-8")
+    reader = EmbeddedStore(index)
+    assert isinstance(reader._current().bm25.docs, np.memmap), "rebuilt from SQLite, saved, mapped"
+    assert _saved(index) == [saved.name]
+    assert json.loads((saved / "meta.json").read_text(encoding="utf-8"))["format"] == meta["format"]
+    assert isinstance(EmbeddedStore(index)._current().bm25.docs, np.memmap)
     for s in (store, reader):
         s.close()

@@ -41,6 +41,13 @@ def _latest_saved(directory: Path, generation: str, version: int, epoch: int) ->
     return None if best is None else best[1]
 
 
+def _format_of(path: Path) -> int | None:
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _write_lines(path: Path, values) -> None:
     path.write_text("\n".join(values), encoding="utf-8", errors="surrogatepass")
 
@@ -58,7 +65,9 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
     info = snapshot.info
     target = snapshot_path(directory, info.generation, info.version, info.vector_epoch)
     if target.exists():
-        return target
+        if _format_of(target) == _FORMAT:
+            return target
+        shutil.rmtree(target, ignore_errors=True)  # written by an older version: readers cannot map it
     temporary = directory / SNAPSHOT_DIR / f".tmp-{uuid.uuid4().hex}"
     temporary.mkdir(parents=True)
     try:

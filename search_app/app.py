@@ -20,11 +20,10 @@ import streamlit as st
 
 from indexer.coverage import coverage_line
 from indexer.embedders.base import Embedder
-from indexer.embedders.query_memo import remembering_queries
 from indexer.models import CATEGORIES
 from indexer.settings import Settings
 from indexer.stores.base import IndexStats, Store
-from indexer.wiring import IndexMissingError, embedder_from, store_from
+from indexer.wiring import IndexMissingError, query_embedder_from, store_from
 from search_app import compare_view, export, places, render, report_view, similar_view
 from search_app import indicators_view as iv
 from search_app import page_state as ps
@@ -60,7 +59,7 @@ MAIN_KEYS += (K_VIEW, K_SORT, K_CMP_CATEGORY, K_CMP_TOPIC, K_CMP_PER)
 # -- resources: one per process ----------------------------------------------------------------------
 @st.cache_resource(show_spinner="正在加载向量模型……")
 def _embedder(spec: str) -> Embedder:
-    embedder = remembering_queries(embedder_from(Settings(embedder=spec)))  # paging re-asks a query
+    embedder = query_embedder_from(Settings(embedder=spec))
     embedder.embed_query("法治政府建设")  # load the weights now, not on the first search
     return embedder
 

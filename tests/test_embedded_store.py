@@ -211,6 +211,27 @@ def test_text_filters_on_many_candidates_scan_all_texts(tmp_path: Path) -> None:
     assert store.vector(query, replace(NO_FILTERS, excluded=("common",)), 3) == []
 
 
+def test_scores_of_repeated_tokens_serve_every_filter_unchanged(tmp_path: Path) -> None:
+    """A search scores the same tokens several times (matches, ranking, later pages) with other filters."""
+    store = EmbeddedStore(tmp_path)
+    writer = store.new_generation(EMBEDDER, DIM)
+    writer.add(*synthetic_report("a0", 30))
+    writer.add(*synthetic_report("b0", 20))
+    writer.publish()
+    asked = [
+        (["common"], NO_FILTERS, 100),
+        (["common"], replace(NO_FILTERS, report_ids=("b0",)), 5),
+        (["common"], replace(NO_FILTERS, excluded=("a0",)), 100),
+        (["common"], NO_FILTERS, 100),
+        (["common", "common"], NO_FILTERS, 7),
+    ]
+    answers = [store.lexical(*a) for a in asked]
+    alone = [EmbeddedStore(tmp_path).lexical(*a) for a in asked]  # a fresh reader for each question
+    assert answers == alone
+    assert len(answers[0]) == 50 and {h.chunk_id.split(":")[0] for h in answers[1]} == {"b0"}
+    assert answers[3] == answers[0] and len(answers[2]) == 20
+
+
 def test_factory(tmp_path: Path) -> None:
     store = open_store("embedded", path=tmp_path)
     assert isinstance(store, EmbeddedStore) and isinstance(store, Store)

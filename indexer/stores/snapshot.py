@@ -106,6 +106,8 @@ class Snapshot:
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
         self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
+        # A search scores the same tokens more than once (the matches, then the ranking, then later pages).
+        self._bm25_scores = lru_cache(maxsize=8)(self._compute_bm25_scores)
         self._all = np.ones(len(ids), bool)
 
     @classmethod
@@ -194,6 +196,11 @@ class Snapshot:
         mask = np.logical_and.reduce(masks)
         mask.flags.writeable = False
         return mask
+
+    def _compute_bm25_scores(self, tokens: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        docs, scores = self.bm25.scores(tokens)
+        docs.flags.writeable = scores.flags.writeable = False  # shared by every caller of these tokens
+        return docs, scores
 
     def _compute_rule_mask(self, rule: MatchRule) -> np.ndarray:
         """Documents satisfying ``rule``: per term, the union over its alternatives of the intersection of
@@ -287,7 +294,7 @@ class Snapshot:
 
     # -- retrieval -----------------------------------------------------------------------------------
     def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[tuple[str, float]]:
-        docs, scores = self.bm25.scores(tokens)
+        docs, scores = self._bm25_scores(tuple(tokens))
         keep = self.keep(docs, filters)
         if not keep.all():
             docs, scores = docs[keep], scores[keep]

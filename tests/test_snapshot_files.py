@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +78,26 @@ def test_a_reader_that_loads_from_sqlite_saves_the_files_and_serves_them_mapped(
     assert reader._current().key != snapshot.key and len(_saved(index)) == 1
     assert report_id not in {c.split(":")[0] for c in reader._current().ids}
     assert snapshot.texts.mask_containing("法治").any(), "the replaced snapshot still reads its mapped texts"
+    for s in (store, reader):
+        s.close()
+
+
+def test_a_replaced_snapshot_is_freed_as_soon_as_the_new_one_is_in_place(tmp_path: Path) -> None:
+    """Its filter caches refer back to it; without an explicit collection it (and a private copy built from
+    SQLite) would stay in memory beside the new one until the garbage collector happened to run."""
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    reader = EmbeddedStore(index)
+    assert reader.lexical(["法治"], Filters(year_min=2000), 5)  # fills the filter caches
+    old_key, old = reader._current().key, weakref.ref(reader._current())
+    gc.disable()  # only the store's own collection may free it
+    try:
+        store.remove_report(next(iter(store.report_sources())))
+        assert reader._current().key != old_key
+        assert old() is None
+    finally:
+        gc.enable()
     for s in (store, reader):
         s.close()
 

@@ -23,7 +23,7 @@ from indexer.embedders.base import Embedder
 from indexer.models import CATEGORIES
 from indexer.settings import Settings
 from indexer.stores.base import IndexStats, Store
-from indexer.wiring import IndexMissingError, embedder_from, store_from
+from indexer.wiring import IndexMissingError, query_embedder_from, store_from
 from search_app import compare_view, export, places, render, report_view, similar_view
 from search_app import indicators_view as iv
 from search_app import page_state as ps
@@ -59,7 +59,7 @@ MAIN_KEYS += (K_VIEW, K_SORT, K_CMP_CATEGORY, K_CMP_TOPIC, K_CMP_PER)
 # -- resources: one per process ----------------------------------------------------------------------
 @st.cache_resource(show_spinner="正在加载向量模型……")
 def _embedder(spec: str) -> Embedder:
-    embedder = embedder_from(Settings(embedder=spec))
+    embedder = query_embedder_from(Settings(embedder=spec))
     embedder.embed_query("法治政府建设")  # load the weights now, not on the first search
     return embedder
 

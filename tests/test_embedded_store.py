@@ -211,6 +211,27 @@ def test_text_filters_on_many_candidates_scan_all_texts(tmp_path: Path) -> None:
     assert store.vector(query, replace(NO_FILTERS, excluded=("common",)), 3) == []
 
 
+def test_scores_of_repeated_tokens_serve_every_filter_unchanged(tmp_path: Path) -> None:
+    """A search scores the same tokens several times (matches, ranking, later pages) with other filters."""
+    store = EmbeddedStore(tmp_path)
+    writer = store.new_generation(EMBEDDER, DIM)
+    writer.add(*synthetic_report("a0", 30))
+    writer.add(*synthetic_report("b0", 20))
+    writer.publish()
+    asked = [
+        (["common"], NO_FILTERS, 100),
+        (["common"], replace(NO_FILTERS, report_ids=("b0",)), 5),
+        (["common"], replace(NO_FILTERS, excluded=("a0",)), 100),
+        (["common"], NO_FILTERS, 100),
+        (["common", "common"], NO_FILTERS, 7),
+    ]
+    answers = [store.lexical(*a) for a in asked]
+    alone = [EmbeddedStore(tmp_path).lexical(*a) for a in asked]  # a fresh reader for each question
+    assert answers == alone
+    assert len(answers[0]) == 50 and {h.chunk_id.split(":")[0] for h in answers[1]} == {"b0"}
+    assert answers[3] == answers[0] and len(answers[2]) == 20
+
+
 def test_factory(tmp_path: Path) -> None:
     store = open_store("embedded", path=tmp_path)
     assert isinstance(store, EmbeddedStore) and isinstance(store, Store)
@@ -263,6 +284,21 @@ def test_folded_texts_find_substrings_per_document() -> None:
     assert texts.mask_containing("府法").tolist() == [False, False, True, False]  # never across documents
     assert texts.mask_containing("政府政府").tolist() == [False] * 4
     assert texts.text(2) == "政府法治" and texts.contains(3, "法治") and not texts.contains(1, "法")
+
+
+def test_folded_texts_read_from_their_file_as_from_memory(tmp_path: Path) -> None:
+    originals = ["法治政府", "", "政府法治 \ud800", "法治", "依法行政，法治"]
+    texts = FoldedTexts(originals)
+    texts.save(tmp_path / "folded.txt")
+    mapped = FoldedTexts.from_file(tmp_path / "folded.txt", texts.ends)
+    for t in (texts, mapped):
+        assert [t.text(i) for i in range(len(t))] == originals
+        assert t.mask_containing("法治").tolist() == [True, False, True, True, True]
+        assert t.mask_containing("治政").tolist() == [True, False, False, False, False]
+        assert t.mask_containing("\ud800").tolist() == [False, False, True, False, False]
+        assert t.contains(4, "行政") and not t.contains(3, "行政")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert len(FoldedTexts.from_file(tmp_path / "empty.txt", FoldedTexts([]).ends)) == 0
 
 
 def test_schema_one_index_gains_indicators_and_keeps_its_reports(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import shutil
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +51,54 @@ def test_a_mapped_snapshot_answers_as_one_loaded_from_sqlite(tmp_path: Path) -> 
     with connect(index) as conn:
         built = load_snapshot(conn)
     assert built is not None and built.ids == snapshot.ids
-    shutil.rmtree(index / SNAPSHOT_DIR)
+    assert not isinstance(built.bm25.docs, np.memmap)
     from_sqlite = EmbeddedStore(index)
-    assert not isinstance(from_sqlite._current().bm25.docs, np.memmap)
+    from_sqlite._snapshot = built  # the same (generation, version): served as it is
     assert _answers(mapped) == _answers(from_sqlite)
     for s in (store, mapped, from_sqlite):
+        s.close()
+
+
+def test_a_reader_that_loads_from_sqlite_saves_the_files_and_serves_them_mapped(tmp_path: Path) -> None:
+    """After a change no file holds the new version yet: the first reader builds it, saves it, and swaps its
+    private arrays for the mapped files, so a reload costs no more memory than a fresh start."""
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    before = _answers(store)
+    shutil.rmtree(index / SNAPSHOT_DIR)
+    reader = EmbeddedStore(index)
+    snapshot = reader._current()
+    assert len(_saved(index)) == 1
+    assert isinstance(snapshot.bm25.docs, np.memmap) and isinstance(snapshot.vectors.matrix.base, np.memmap)
+    assert _answers(reader) == before
+    report_id = next(iter(store.report_sources()))
+    store.remove_report(report_id)  # a new version: built from SQLite again, then mapped
+    assert isinstance(reader._current().bm25.docs, np.memmap)
+    assert reader._current().key != snapshot.key and len(_saved(index)) == 1
+    assert report_id not in {c.split(":")[0] for c in reader._current().ids}
+    assert snapshot.texts.mask_containing("法治").any(), "the replaced snapshot still reads its mapped texts"
+    for s in (store, reader):
+        s.close()
+
+
+def test_a_replaced_snapshot_is_freed_as_soon_as_the_new_one_is_in_place(tmp_path: Path) -> None:
+    """Its filter caches refer back to it; without an explicit collection it (and a private copy built from
+    SQLite) would stay in memory beside the new one until the garbage collector happened to run."""
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    reader = EmbeddedStore(index)
+    assert reader.lexical(["法治"], Filters(year_min=2000), 5)  # fills the filter caches
+    old_key, old = reader._current().key, weakref.ref(reader._current())
+    gc.disable()  # only the store's own collection may free it
+    try:
+        store.remove_report(next(iter(store.report_sources())))
+        assert reader._current().key != old_key
+        assert old() is None
+    finally:
+        gc.enable()
+    for s in (store, reader):
         s.close()
 
 
@@ -87,5 +133,21 @@ def test_unreadable_files_fall_back_to_sqlite(tmp_path: Path) -> None:
     assert load_saved_snapshot(index, info.generation, int(info.extra["version"]), 10**6) is None
     reader = EmbeddedStore(index)
     assert reader.lexical(["法治"], Filters(), 5)
+    for s in (store, reader):
+        s.close()
+
+
+def test_files_of_an_older_format_are_written_again_and_then_mapped(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    store = EmbeddedStore(index)
+    reindex([SEEDS], store, StallingEmbedder(), EmbeddingCache(store.database_path))
+    (saved,) = (index / SNAPSHOT_DIR).iterdir()
+    meta = json.loads((saved / "meta.json").read_text(encoding="utf-8"))
+    (saved / "meta.json").write_text(json.dumps(meta | {"format": 1}), encoding="utf-8")
+    reader = EmbeddedStore(index)
+    assert isinstance(reader._current().bm25.docs, np.memmap), "rebuilt from SQLite, saved, mapped"
+    assert _saved(index) == [saved.name]
+    assert json.loads((saved / "meta.json").read_text(encoding="utf-8"))["format"] == meta["format"]
+    assert isinstance(EmbeddedStore(index)._current().bm25.docs, np.memmap)
     for s in (store, reader):
         s.close()

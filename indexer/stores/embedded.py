@@ -7,6 +7,9 @@ pipeline lives in the same database file (``database_path``).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import json
 import logging
 import os
@@ -98,6 +101,7 @@ class EmbeddedStore:
             return snapshot  # another thread is loading the new one: the old one is still whole
         if snapshot is None:
             self._build_lock.acquire()
+        loaded = False
         try:
             snapshot = self._snapshot
             if snapshot is None or snapshot.key != (generation, version):
@@ -107,22 +111,34 @@ class EmbeddedStore:
                         built = load_snapshot(conn)
                     if built is None:
                         raise IndexEmptyError(f"{self.path}: no index generation has been published yet")
-                    self._save(built)
+                    built = self._save(built)
                 self._snapshot = snapshot = built
+                loaded = True
         finally:
             self._build_lock.release()
+        if loaded:
+            del built
+            _release_dropped()
         if snapshot.info.vector_epoch != epoch:
             self._add_new_vectors(snapshot)
         return snapshot
 
-    def _save(self, snapshot: Snapshot) -> None:
-        """Save the arrays for the next process to map (a read-only or full disk only costs that speed)."""
+    def _save(self, snapshot: Snapshot) -> Snapshot:
+        """Save the arrays for the next process to map (a read-only or full disk only costs that speed).
+
+        Returns the saved files mapped, to serve instead of ``snapshot``: its private arrays are freed, so a
+        process that reloaded after a change holds no more than one that started on the files."""
         try:
-            remove_other_snapshots(self.path, save_snapshot(self.path, snapshot))
+            saved = save_snapshot(self.path, snapshot)
+            remove_other_snapshots(self.path, saved)
         except OSError as exc:
             log.warning(
                 "%s: cannot save the snapshot files (%s); readers will load from SQLite", self.path, exc
             )
+            return snapshot
+        info = snapshot.info
+        mapped = load_saved_snapshot(self.path, info.generation, info.version, info.vector_epoch)
+        return snapshot if mapped is None else mapped
 
     def persist_snapshot(self) -> None:
         """Save the published generation's arrays as they are now (after publishing, after vectors)."""
@@ -378,6 +394,26 @@ class EmbeddedStore:
     def close(self) -> None:
         self._pool.close()
         self._snapshot = None
+
+
+def _release_dropped() -> None:
+    """Free a replaced snapshot (and the arrays of one built from SQLite) now, not at some later collection:
+    its filter caches refer back to it, so only the cycle collector can; then hand the freed heap back to
+    the OS (glibc keeps it otherwise), so a reload leaves the process as small as a fresh start."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc: the memory returns to the process's allocator only
+        return None
+
+
+_LIBC = _libc()
 
 
 def _size_of(directory: Path) -> int:

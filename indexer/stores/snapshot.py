@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -42,6 +42,12 @@ class Categorical:
     def counts(self, docs: np.ndarray) -> dict[str, int]:
         counts = np.bincount(self.codes[docs], minlength=len(self.values))
         return {v: int(c) for v, c in zip(self.values, counts, strict=True) if c and v}
+
+
+def _folded(values: Sequence[str | None]) -> list[str]:
+    """``values`` folded, each distinct one once (a report's title repeats in each of its chunks)."""
+    folded = {v: fold(v or "") for v in set(values)}
+    return [folded[v] for v in values]
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,6 @@ class Snapshot:
         self.info = info
         self.rowids = rowids
         self.ids = ids
-        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self.years = years
         self.fields = fields
         self.reports = reports
@@ -101,6 +106,8 @@ class Snapshot:
         self._metadata_mask = lru_cache(maxsize=64)(self._compute_metadata_mask)
         self._text_mask = lru_cache(maxsize=256)(self.texts.mask_containing)
         self._rule_mask = lru_cache(maxsize=64)(self._compute_rule_mask)
+        # A search scores the same tokens more than once (the matches, then the ranking, then later pages).
+        self._bm25_scores = lru_cache(maxsize=8)(self._compute_bm25_scores)
         self._all = np.ones(len(ids), bool)
 
     @classmethod
@@ -123,9 +130,9 @@ class Snapshot:
             "county": Categorical.build(counties),
             "township": Categorical.build(townships),
             "category": Categorical.build(categories),
-            # report-level text fields, folded once per distinct value (a title repeats in each chunk)
-            "title": Categorical.build([fold(t or "") for t in titles]),
-            "issuer": Categorical.build([fold(i or "") for i in issuers]),
+            # report-level text fields, folded
+            "title": Categorical.build(_folded(titles)),
+            "issuer": Categorical.build(_folded(issuers)),
             "published": Categorical.build([d or "" for d in dates]),
         }
         return cls(
@@ -139,6 +146,11 @@ class Snapshot:
             vectors,
             np.arange(len(ids), dtype=np.int64) if rowids is None else rowids,
         )
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Row of each chunk id; built on first use (a keyword search needs none: a faster start)."""
+        return {chunk_id: i for i, chunk_id in enumerate(self.ids)}
 
     @property
     def key(self) -> tuple[str, int]:
@@ -184,6 +196,11 @@ class Snapshot:
         mask = np.logical_and.reduce(masks)
         mask.flags.writeable = False
         return mask
+
+    def _compute_bm25_scores(self, tokens: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        docs, scores = self.bm25.scores(tokens)
+        docs.flags.writeable = scores.flags.writeable = False  # shared by every caller of these tokens
+        return docs, scores
 
     def _compute_rule_mask(self, rule: MatchRule) -> np.ndarray:
         """Documents satisfying ``rule``: per term, the union over its alternatives of the intersection of
@@ -277,7 +294,7 @@ class Snapshot:
 
     # -- retrieval -----------------------------------------------------------------------------------
     def lexical(self, tokens: Sequence[str], filters: Filters, k: int) -> list[tuple[str, float]]:
-        docs, scores = self.bm25.scores(tokens)
+        docs, scores = self._bm25_scores(tuple(tokens))
         keep = self.keep(docs, filters)
         if not keep.all():
             docs, scores = docs[keep], scores[keep]

@@ -23,7 +23,7 @@ from indexer.stores.snapshot import Categorical, GenerationInfo, Snapshot
 from indexer.stores.vector_index import VectorIndex
 
 SNAPSHOT_DIR = "snapshots"
-_FORMAT = 2  # 2: title, issuer and publication date for field search
+_FORMAT = 3  # 2: title, issuer and publication date for field search; 3: texts mapped as UTF-8
 _FIELDS = ("year", "province", "county", "township", "category", "title", "issuer", "published")
 
 
@@ -39,6 +39,13 @@ def _latest_saved(directory: Path, generation: str, version: int, epoch: int) ->
         if saved.isdigit() and int(saved) <= epoch and (best is None or int(saved) > best[0]):
             best = (int(saved), path)
     return None if best is None else best[1]
+
+
+def _format_of(path: Path) -> int | None:
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _write_lines(path: Path, values) -> None:
@@ -58,7 +65,9 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
     info = snapshot.info
     target = snapshot_path(directory, info.generation, info.version, info.vector_epoch)
     if target.exists():
-        return target
+        if _format_of(target) == _FORMAT:
+            return target
+        shutil.rmtree(target, ignore_errors=True)  # written by an older version: readers cannot map it
     temporary = directory / SNAPSHOT_DIR / f".tmp-{uuid.uuid4().hex}"
     temporary.mkdir(parents=True)
     try:
@@ -66,7 +75,7 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
             "rowids": snapshot.rowids,
             "years": snapshot.years,
             "report_codes": snapshot.reports.codes,
-            "text_lengths": snapshot.texts.lengths(),
+            "text_ends": snapshot.texts.ends,
             "bm25_offsets": snapshot.bm25.offsets,
             "bm25_docs": snapshot.bm25.docs,
             "bm25_weights": snapshot.bm25.weights,
@@ -81,7 +90,7 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
             np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         _write_lines(temporary / "ids.txt", snapshot.ids)
         _write_lines(temporary / "vocab.txt", snapshot.bm25.vocab)  # dict order is term-id order
-        (temporary / "folded.txt").write_text(snapshot.texts.joined, encoding="utf-8", errors="surrogatepass")
+        snapshot.texts.save(temporary / "folded.txt")
         meta = {
             "format": _FORMAT,
             "info": vars(info),
@@ -132,8 +141,7 @@ def load_saved_snapshot(directory: Path, generation: str, version: int, epoch: i
             name: Categorical(values=tuple(meta["values"][name]), codes=array(f"codes_{name}"))
             for name in _FIELDS
         }
-        joined = (path / "folded.txt").read_text(encoding="utf-8", errors="surrogatepass")
-        texts = FoldedTexts.from_joined(joined, array("text_lengths"))
+        texts = FoldedTexts.from_file(path / "folded.txt", array("text_ends"))
         return Snapshot(
             info,
             tuple(_read_lines(path / "ids.txt", n)),

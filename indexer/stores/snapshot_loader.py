@@ -22,21 +22,28 @@ _ROW_COLUMNS = (
 
 
 def _read_vectors(
-    conn: sqlite3.Connection, info: GenerationInfo, rowids: np.ndarray
+    conn: sqlite3.Connection, info: GenerationInfo, rowids: np.ndarray, batch: int = 20_000
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of the chunks ``rowids`` (zeros where not computed yet) and which rows have one."""
+    """The vectors of the chunks ``rowids`` (zeros where not computed yet) and which rows have one;
+    read ``batch`` rows at a time and placed with one vectorised lookup per batch."""
     matrix = np.zeros((len(rowids), info.dim), np.float32)
     present = np.zeros(len(rowids), bool)
     cursor = conn.execute(
         "SELECT chunk_rowid, vector FROM vectors WHERE generation = ? ORDER BY chunk_rowid",
         (info.generation,),
     )
-    for rowid, blob in cursor:
-        position = int(np.searchsorted(rowids, rowid))
-        if position == len(rowids) or rowids[position] != rowid or len(blob) != 4 * info.dim:
+    while rows := cursor.fetchmany(batch):
+        found = np.fromiter((rowid for rowid, _ in rows), np.int64, len(rows))
+        positions = np.minimum(np.searchsorted(rowids, found), max(len(rowids) - 1, 0))
+        blobs = [blob for _, blob in rows]
+        if (
+            not len(rowids)
+            or not np.array_equal(rowids[positions], found)
+            or any(len(blob) != 4 * info.dim for blob in blobs)
+        ):
             raise StoreError(f"generation {info.generation}: vector rows do not match its chunks")
-        matrix[position] = np.frombuffer(blob, np.float32)
-        present[position] = True
+        matrix[positions] = np.frombuffer(b"".join(blobs), np.float32).reshape(len(rows), info.dim)
+        present[positions] = True
     return matrix, present
 
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -225,6 +226,12 @@ def chunk_row(generation: str, item: IndexedChunk) -> tuple:
     )
 
 
+@lru_cache(maxsize=4096)
+def _report_meta(meta: str) -> ReportMeta:
+    """Every chunk of a report carries the same meta: decoded once (``ReportMeta`` is immutable)."""
+    return ReportMeta(**json.loads(meta))
+
+
 def chunk_from_row(row: tuple) -> Chunk:
     chunk_id, report_id, section_index, breadcrumb, category, text, start, end, meta = row
     return Chunk(
@@ -236,7 +243,7 @@ def chunk_from_row(row: tuple) -> Chunk:
         text=text,
         start=start,
         end=end,
-        meta=ReportMeta(**json.loads(meta)),
+        meta=_report_meta(meta),
     )
 
 

@@ -50,7 +50,7 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     if not matrix.flags.writeable:
         matrix = matrix.copy()
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]  # no squared copy of the matrix
     matrix /= np.where(norms > 0, norms, 1.0).astype(np.float32)
     return matrix
 
@@ -153,8 +153,13 @@ class VectorIndex:
         if n <= max(exact_limit, depth):
             return candidates, self.scores(query, candidates)
         q = self._unit(query)
-        bits = self.bits if candidates is None else self.bits[:, candidates]
-        distances = _hamming(bits, _sign_bits(q[None, :])[:, 0])
+        query_bits = _sign_bits(q[None, :])[:, 0]
+        if candidates is None:
+            distances = _hamming(self.bits, query_bits)
+        elif len(candidates) * 3 < len(self.matrix):  # selective filter: gather the candidates' bits
+            distances = _hamming(self.bits[:, candidates], query_bits)
+        else:  # most rows (e.g. all but one report): cheaper than copying their bits
+            distances = _hamming(self.bits, query_bits)[candidates]
         # The smallest distance that admits ``depth`` rows: a histogram, not a sort of n values.
         threshold = int(np.searchsorted(np.cumsum(np.bincount(distances)), depth))
         near = np.flatnonzero(distances <= threshold)

@@ -117,5 +117,5 @@ def test_glossary_phrases_also_count_through_their_shorter_entries() -> None:
 
 
 def test_an_equivalent_the_tokenizer_splits_needs_all_its_words() -> None:
-    (security, _) = words("national security education day legal publicity")
-    assert security == (("国家", "安全"),)
+    terms = words("national security education day legal publicity")
+    assert (("国家", "安全"),) in terms

@@ -126,7 +126,8 @@ def test_some_queries_find_nothing_or_are_cut_by_phrases(stores: tuple[SearchEng
     """The comparison above is not vacuous: queries find hits, and phrase filters do remove some."""
     embedded, _ = stores
     found = [embedded.search(q, mode="bm25", top_k=TOP_K).total for q in QUERIES]
-    assert sum(1 for total in found if total) >= len(QUERIES) - 2
+    # Most find something by their words (paraphrase and English questions may not, in keyword mode).
+    assert sum(1 for total in found if total) >= 0.7 * len(QUERIES)
     loose = embedded.search("依法行政 制度", mode="bm25", top_k=TOP_K).total
     strict = embedded.search('"依法行政" 制度', mode="bm25", top_k=TOP_K).total
     assert 0 < strict < loose

@@ -3,13 +3,15 @@ result sets are.
 
 Implements the scoring rule of the shared judged set: a hit answers a passage when the hit's text, converted
 to Simplified (OpenCC t2s) and stripped of whitespace, contains one of the passage's phrases (converted the
-same way), and the hit comes from the passage's sample report. Each passage counts once.
+same way), and the hit comes from the passage's document. Each passage counts once. A passage names its
+document by ``seed`` (the first three characters of a sample report's file name) or, for a passage of any
+other document (a distractor that answers the query too), by ``doc``: the file name without its extension.
 
 Beyond the ranking of the first ten: ``R@all`` is the share of judged passages found anywhere among
 *all* the results the engine reports (micro-averaged over passages), and a query of kind ``no-answer`` (no
 ``relevant`` list: nothing in the index answers it) counts towards ``zero``, the share of such queries
-that get no result at all. An optional ``"split"`` field (``tune`` / ``heldout``) lets figures be reported
-on the part that nothing was tuned on.
+that get no result at all. A ``"split"`` field (``tune`` / ``heldout``) lets figures be reported on the part
+that nothing was tuned on; lines without one get the deterministic split of ``assign_splits``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +37,11 @@ SPLITS = ("tune", "heldout")
 class Passage:
     seed: str
     phrases: tuple[str, ...]
+    doc: str = ""  # file stem of a non-sample document; when set, it names the document instead of ``seed``
+
+    def in_document(self, source: str) -> bool:
+        name = Path(source).name
+        return Path(name).stem == self.doc if self.doc else name[:3] == self.seed
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class JudgedQuery:
 
 @dataclass(frozen=True)
 class EvalHit:
-    source: str  # file path; its name's first three characters name the sample
+    source: str  # file path: its stem names the document, its first three characters a sample
     text: str
 
 
@@ -82,6 +89,7 @@ def normalise(text: str) -> str:
 
 
 def load_queries(path: Path) -> list[JudgedQuery]:
+    """The judged queries of one JSON-lines file; lines without a ``split`` get ``assign_splits``'s."""
     queries = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -92,27 +100,82 @@ def load_queries(path: Path) -> list[JudgedQuery]:
             relevant = row.get("relevant", []) if kind == NO_ANSWER else row["relevant"]
             if kind == NO_ANSWER and relevant:
                 raise ValueError("a no-answer query has no relevant passages")
-            passages = tuple(Passage(p["seed"], tuple(p["any_of"])) for p in relevant)
+            passages = tuple(_passage(p) for p in relevant)
             split = row.get("split", "")
             if split not in ("", *SPLITS):
                 raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
             queries.append(JudgedQuery(row["id"], row["query"], kind, passages, split))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a judged query ({exc})") from exc
-    return queries
+    return assign_splits(queries)
+
+
+def _passage(row: dict) -> Passage:
+    if not (row.get("seed") or row.get("doc")):
+        raise ValueError("every relevant passage needs a seed or a doc")
+    return Passage(row.get("seed", ""), tuple(row["any_of"]), row.get("doc", ""))
+
+
+def assign_splits(queries: Sequence[JudgedQuery]) -> list[JudgedQuery]:
+    """Gives each query without a split one, stratified by kind: within a kind, in id order, alternately
+    tune and heldout (the first one tunes). Deterministic, so a split never moves between runs; the shared
+    dev set, which cannot be edited, is split this way, and our own files carry the same split written out."""
+    position: dict[str, int] = defaultdict(int)
+    out = []
+    for q in sorted(queries, key=lambda q: (q.kind, q.id)):
+        if not q.split:
+            q = replace(q, split=SPLITS[position[q.kind] % 2])
+        position[q.kind] += 1
+        out.append(q)
+    order = {q.id: i for i, q in enumerate(queries)}
+    return sorted(out, key=lambda q: order[q.id])
+
+
+def in_split(queries: Iterable[JudgedQuery], split: str) -> list[JudgedQuery]:
+    """The queries of one split; ``"all"`` keeps them all."""
+    if split not in ("all", *SPLITS):
+        raise ValueError(f"unknown split {split!r}; choose all, tune or heldout")
+    return [q for q in queries if split == "all" or q.split == split]
+
+
+def add_passages(queries: Sequence[JudgedQuery], path: Path) -> list[JudgedQuery]:
+    """The queries with more relevant passages from ``path``: lines ``{"id", "relevant"}`` naming a query of
+    ``queries`` (of any judged set) and passages to add to it, such as distractors that answer it too."""
+    extra: dict[str, list[Passage]] = defaultdict(list)
+    known = {q.id for q in queries}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if row["id"] not in known:
+                raise ValueError(f"no judged query {row['id']!r}")
+            extra[row["id"]].extend(_passage(p) for p in row["relevant"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a list of extra passages ({exc})") from exc
+    return [replace(q, passages=q.passages + tuple(extra.get(q.id, ()))) for q in queries]
+
+
+def in_documents(queries: Sequence[JudgedQuery], sources: Iterable[str]) -> list[JudgedQuery]:
+    """The queries without the passages of documents that are not among ``sources`` (file paths or names):
+    an index that lacks a document cannot be asked to find it, so its passages do not count there."""
+    names = [Path(s).name for s in sources]
+    return [
+        replace(q, passages=tuple(p for p in q.passages if any(p.in_document(n) for n in names)))
+        for q in queries
+    ]
 
 
 def score_query(query: JudgedQuery, hits: Sequence[EvalHit], cutoff: int = CUTOFF) -> QueryScore:
-    phrases = [(p.seed, [normalise(x) for x in p.phrases]) for p in query.passages]
+    phrases = [(p, [normalise(x) for x in p.phrases]) for p in query.passages]
     answered: set[int] = set()
     gains: list[int] = []
     first_rank = 0
     for rank, hit in enumerate(hits[:cutoff], 1):
-        seed = Path(hit.source).name[:3]
         text = normalise(hit.text)
         gain = 0
-        for i, (p_seed, p_phrases) in enumerate(phrases):
-            if p_seed == seed and any(x in text for x in p_phrases):
+        for i, (passage, p_phrases) in enumerate(phrases):
+            if passage.in_document(hit.source) and any(x in text for x in p_phrases):
                 if not first_rank:
                     first_rank = rank
                 if i not in answered:
@@ -137,10 +200,7 @@ def answered(query: JudgedQuery, hits: Sequence[EvalHit]) -> int:
     found = 0
     for passage in query.passages:
         phrases = [normalise(x) for x in passage.phrases]
-        if any(
-            Path(h.source).name[:3] == passage.seed and any(x in normalise(h.text) for x in phrases)
-            for h in hits
-        ):
+        if any(passage.in_document(h.source) and any(x in normalise(h.text) for x in phrases) for h in hits):
             found += 1
     return found
 

@@ -5,7 +5,6 @@ Retrieval policy lives here and only here; the page and the CLI call these metho
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,13 +30,12 @@ from search_app.crosslingual import expansion_tokens
 from search_app.fusion import FusedHit, FusionMethod, diversify, reciprocal_rank_fusion, weighted_fusion
 from search_app.grouping import ReportGroup, SortOrder, group_by_report, sort_groups, sort_ids
 from search_app.highlight import highlight
-from search_app.matching import content_terms, match_rule, partial_rule, whole_words
+from search_app.matching import content_terms, listed_topic_terms, match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
 from search_app.query_bounds import fit_tokens, for_embedder
 from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing matches
 # Meaning-only admission below the calibrated threshold (see SearchEngine._close_in_meaning):
 NEAREST = 10  # the query's nearest passages ...
@@ -348,10 +346,7 @@ class SearchEngine:
         """A query of several space-separated Chinese parts lists topics; one of them has a content term that
         no passage of the index contains (index-wide: filters narrow what is shown, not what the reports
         speak of). A single phrase is a description instead: its words may be the asker's own (跑腿)."""
-        parts = [part for part in parsed.text.split() if _HAN.search(part)]
-        if len(parts) < 2:
-            return False
-        terms = {term for part in parts for term in content_terms(parse_query(part))}
+        terms = listed_topic_terms(parsed)
         return any(self.store.count(Filters(match=MatchRule(terms=(t,), minimum=1))) == 0 for t in terms)
 
     def _exclusion_hits_query(self, parsed: ParsedQuery) -> bool:

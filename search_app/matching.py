@@ -31,7 +31,7 @@ from dataclasses import replace
 from indexer.analysis import tokenize
 from indexer.stores.base import MatchRule
 from search_app.crosslingual import glossary_phrases, part_equivalents
-from search_app.query import ParsedQuery
+from search_app.query import ParsedQuery, parse_query
 
 _LATIN = re.compile(r"^[0-9a-z'’-]+$")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -131,3 +131,12 @@ def partial_rule(parsed: ParsedQuery) -> MatchRule:
     see ``search_app.engine``); phrases and exclusions still apply through the filters."""
     terms = content_terms(parsed)
     return MatchRule(terms=terms, minimum=min(1, len(terms)))
+
+
+def listed_topic_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The content terms of each topic a query lists as space-separated Chinese parts (普法宣传 折纸艺术);
+    none for a single phrase, which describes rather than lists."""
+    parts = [part for part in parsed.text.split() if _HAN.search(part)]
+    if len(parts) < 2:
+        return ()
+    return tuple(dict.fromkeys(term for part in parts for term in content_terms(parse_query(part))))

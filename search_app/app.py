@@ -35,7 +35,6 @@ T = TypeVar("T")
 
 TITLE = "法治政府建设报告检索"
 SIMILAR_COUNT = 3  # similar practices shown, at most one per report
-COMPARE_MAX = 24  # reports shown side by side
 EXAMPLES = ("枫桥经验", '"人民调解" OR "行政复议"', "行政执法 存在问题", "楓橋經驗 -扶贫")
 SEARCH_TAB, COMPARE_TAB, INDICATORS_TAB = "检索", "对比", "指标"
 
@@ -45,6 +44,7 @@ K_PROVINCES, K_COUNTIES, K_TOWNSHIPS, K_CATEGORIES = "provinces", "counties", "t
 K_FUSION, K_WEIGHT, K_GROUP = "fusion", "weight", "group"
 K_TITLE, K_ISSUER, K_DATE_FROM, K_DATE_TO = "title", "issuer", "date_from", "date_to"
 K_CMP_CATEGORY, K_CMP_TOPIC, K_CMP_PER = "cmp_category", "cmp_query", "cmp_per"
+K_CMP_PROVINCE, K_CMP_PAGE = "cmp_province", "cmp_page"
 K_SIMILAR_SAME = "similar_same"
 # Not widgets: the open report view and the open similar panel.
 K_DOC, K_AT, K_SECTION, K_OPENED = "_doc", "_at", "_sec", "_opened"
@@ -53,7 +53,7 @@ K_VIEW, K_SORT = "view", "sort"
 PLACE_KEYS = ((K_PROVINCES, "province"), (K_COUNTIES, "county"), (K_TOWNSHIPS, "township"))
 # Widgets of the search and compare tabs, which the report view does not draw.
 MAIN_KEYS = (K_QUERY, K_MODE, K_FUSION, K_WEIGHT, K_GROUP, K_TITLE, K_ISSUER, K_DATE_FROM, K_DATE_TO)
-MAIN_KEYS += (K_VIEW, K_SORT, K_CMP_CATEGORY, K_CMP_TOPIC, K_CMP_PER)
+MAIN_KEYS += (K_VIEW, K_SORT, K_CMP_CATEGORY, K_CMP_TOPIC, K_CMP_PER, K_CMP_PROVINCE, K_CMP_PAGE)
 
 
 # -- resources: one per process ----------------------------------------------------------------------
@@ -104,6 +104,8 @@ def _load_url_state(years: tuple[int, int] | None, index_facets: dict[str, dict[
             K_CMP_CATEGORY: state.compare_category if state.compare_category in CATEGORIES else None,
             K_CMP_TOPIC: state.compare_topic,
             K_CMP_PER: state.compare_per,
+            K_CMP_PROVINCE: state.compare_province,
+            K_CMP_PAGE: state.compare_page,
             K_LOADED: True,
         }
     )
@@ -159,6 +161,8 @@ def _current_state(years: tuple[int, int] | None) -> ps.PageState:
         compare_category=get(K_CMP_CATEGORY) or "",
         compare_topic=str(get(K_CMP_TOPIC) or "").strip(),
         compare_per=int(get(K_CMP_PER) or 1),
+        compare_province=str(get(K_CMP_PROVINCE) or ""),
+        compare_page=max(1, int(get(K_CMP_PAGE) or 1)),
     )
 
 
@@ -593,11 +597,25 @@ def _report_view(engine: SearchEngine, state: ps.PageState) -> None:
 
 
 # -- compare tab -----------------------------------------------------------------------------------------
+def _new_comparison() -> None:
+    """Another category, topic or province starts the comparison again at its first page."""
+    st.session_state[K_CMP_PAGE] = 1
+
+
 def _compare(engine: SearchEngine, state: ps.PageState, scope: list[tuple[str, str]]) -> None:
     st.caption("选择章节类别，并排阅读各乡镇报告中相应的段落；左侧的地区与年份筛选同样适用。")
     left, middle, right = st.columns([2, 3, 2])
-    left.selectbox("章节类别", list(CATEGORIES), index=None, placeholder="请选择", key=K_CMP_CATEGORY)
-    middle.text_input("限定主题（可选）", key=K_CMP_TOPIC, placeholder="例如：行政复议")
+    left.selectbox(
+        "章节类别",
+        list(CATEGORIES),
+        index=None,
+        placeholder="请选择",
+        key=K_CMP_CATEGORY,
+        on_change=_new_comparison,
+    )
+    middle.text_input(
+        "限定主题（可选）", key=K_CMP_TOPIC, placeholder="例如：行政复议", on_change=_new_comparison
+    )
     right.selectbox(
         "每个乡镇显示",
         list(ps.COMPARE_PER_CHOICES),
@@ -614,7 +632,9 @@ def _compare(engine: SearchEngine, state: ps.PageState, scope: list[tuple[str, s
     if hits is None:
         return
     in_scope = engine.facets(base).get("township", {})
-    columns = compare_view.columns(hits, in_scope)
+    absent = tuple(sorted(set(in_scope) - {h.chunk.meta.township for h in hits}))
+    provinces = engine.township_provinces(replace(base, townships=absent)) if absent else {}
+    columns = compare_view.columns(hits, in_scope, provinces)
     if not columns:
         st.info("所选范围内没有报告。")
         return
@@ -622,7 +642,6 @@ def _compare(engine: SearchEngine, state: ps.PageState, scope: list[tuple[str, s
     head, xlsx_col = st.columns([5, 1])
     head.caption(
         f"共 {len(columns)} 个乡镇，其中 {missing} 个{compare_view.NOT_WRITTEN}"
-        + (f"；显示前 {COMPARE_MAX} 个，可用左侧筛选缩小范围" if len(columns) > COMPARE_MAX else "")
         + ("；黄色为限定主题的检索词" if topic else "")
     )
     xlsx_col.download_button(
@@ -632,11 +651,36 @@ def _compare(engine: SearchEngine, state: ps.PageState, scope: list[tuple[str, s
         mime=export.XLSX_MIME,
         key="export_compare",
         on_click="ignore",
-        help="每个乡镇每段一行；未写此部分的乡镇也列出",
+        help="所选范围内的全部乡镇，每个乡镇每段一行；未写此部分的乡镇也列出",
     )
-    st.markdown(
-        compare_view.grid_html(columns[:COMPARE_MAX], category, marked=bool(topic)), unsafe_allow_html=True
+    shown = _compare_page(columns)
+    st.markdown(compare_view.grid_html(shown, category, marked=bool(topic)), unsafe_allow_html=True)
+
+
+def _compare_page(columns: list[compare_view.Column]) -> list[compare_view.Column]:
+    """More townships than fit side by side: read them a province at a time (type to find one), a page at
+    a time. The choice lives in the URL like the rest of the comparison."""
+    if len(columns) <= compare_view.PAGE_SIZE:
+        return columns
+    counts = compare_view.province_counts(columns)
+    if st.session_state.get(K_CMP_PROVINCE) not in counts:
+        st.session_state[K_CMP_PROVINCE] = ""
+    province_col, page_col, note_col = st.columns([3, 2, 3])
+    province_col.selectbox(
+        "省份",
+        ["", *counts],
+        key=K_CMP_PROVINCE,
+        format_func=lambda p: f"{p}（{counts[p]} 个）" if p else f"全部省份（{len(columns)} 个）",
+        on_change=_new_comparison,
     )
+    chosen = compare_view.in_province(columns, str(st.session_state.get(K_CMP_PROVINCE) or ""))
+    pages = compare_view.page_count(len(chosen))
+    st.session_state[K_CMP_PAGE] = min(max(1, int(st.session_state.get(K_CMP_PAGE) or 1)), pages)
+    page = page_col.number_input("页码", min_value=1, max_value=pages, step=1, key=K_CMP_PAGE)
+    note_col.caption(
+        f"第 {page} / {pages} 页，每页 {compare_view.PAGE_SIZE} 个乡镇；Excel 含所选范围内的全部乡镇"
+    )
+    return compare_view.page_of(chosen, int(page))
 
 
 # -- indicators tab --------------------------------------------------------------------------------------

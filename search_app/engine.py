@@ -606,7 +606,9 @@ class SearchEngine:
             # No topic: every report's core statement, whether or not it "matches" anything.
             self._check_embedder()
             prototype = fold(CATEGORY_PROTOTYPES.get(category, category))
-            run = self.store.vector(self.embedder.embed_query(prototype), filters, COMPARE_DEPTH)
+            # Every passage of the category in scope is ranked, so no report is left out for lack of depth.
+            depth = max(COMPARE_DEPTH, self.store.count(filters))
+            run = self.store.vector(self.embedder.embed_query(prototype), filters, depth)
             hits = self._hits(single_run("vector", run), None, per_report=per_report)
         return sorted(  # stable: each report's passages stay in order of relevance
             hits, key=lambda h: (h.chunk.meta.province, h.chunk.meta.county, h.chunk.meta.township)
@@ -629,6 +631,16 @@ class SearchEngine:
 
     def facets(self, filters: Filters | None = None) -> dict[str, dict[str, int]]:
         return self.store.facets(filters or Filters())
+
+    def township_provinces(self, filters: Filters | None = None) -> dict[str, str]:
+        """The province of each township in scope, read from per-province facets (the stores keep no table
+        of places); a township whose reports name no province is left out."""
+        filters = filters or Filters()
+        out: dict[str, str] = {}
+        for province in self.store.facets(filters).get("province", {}):
+            for township in self.store.facets(replace(filters, provinces=(province,))).get("township", {}):
+                out.setdefault(township, province)
+        return out
 
     def indicators(self, filters: Filters | None = None, kinds: Sequence[str] = ()) -> list[ReportIndicator]:
         """Indicators of the reports ``filters`` select (place names in either script), of ``kinds`` only."""

@@ -34,6 +34,7 @@ VIEW, SORT = "view", "sort"
 TITLE, ISSUER, DATE_FROM, DATE_TO = "title", "issuer", "from", "to"
 DOC, AT, SECTION = "doc", "at", "sec"  # the open report, the passage the reader came from, a section
 CMP_CATEGORY, CMP_TOPIC, CMP_PER = "cmp", "topic", "per"
+CMP_PROVINCE, CMP_PAGE = "cprov", "cpage"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class PageState:
     compare_category: str = ""
     compare_topic: str = ""
     compare_per: int = 1
+    compare_province: str = ""  # the province whose townships the compare tab shows ("": all)
+    compare_page: int = 1  # 1-based page of the compare tab
 
     @property
     def offset(self) -> int:
@@ -152,6 +155,7 @@ def encode(state: PageState) -> dict[str, str | list[str]]:
         (AT, state.at),
         (CMP_CATEGORY, state.compare_category),
         (CMP_TOPIC, state.compare_topic),
+        (CMP_PROVINCE, state.compare_province),
     ):
         if value:
             params[name] = value
@@ -159,6 +163,8 @@ def encode(state: PageState) -> dict[str, str | list[str]]:
         params[SECTION] = str(state.section)
     if state.compare_per != DEFAULT.compare_per:
         params[CMP_PER] = str(state.compare_per)
+    if state.compare_page != DEFAULT.compare_page:
+        params[CMP_PAGE] = str(state.compare_page)
     return params
 
 
@@ -201,6 +207,8 @@ def decode(params: Mapping[str, object]) -> PageState:
         compare_category=_text(first(CMP_CATEGORY)),
         compare_topic=_text(first(CMP_TOPIC)),
         compare_per=per if per in COMPARE_PER_CHOICES else DEFAULT.compare_per,
+        compare_province=_text(first(CMP_PROVINCE)),
+        compare_page=_int(first(CMP_PAGE), 1, MAX_PAGE) or DEFAULT.compare_page,
     )
 
 

@@ -93,6 +93,8 @@ white-space:nowrap;border:1px solid #b7c4d8;color:#2b4a78;background:#f4f7fb;}
 h1.fz-page-title{font-size:2rem !important;font-weight:700;margin:0 0 .2rem;padding:0 !important;
 line-height:1.3;}
 .fz-cmp-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.8rem;}
+.fz-cmp-province{grid-column:1/-1;font-weight:600;margin-top:.6rem;padding-bottom:.2rem;
+border-bottom:1px solid #ddd;}
 .fz-cmp .fz-text{font-size:.95rem;line-height:1.75;margin-bottom:.5rem;}
 .fz-missing{background:#fafafa;color:#777;}
 .fz-print{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;background:#fff;padding:.35rem .9rem;

@@ -239,6 +239,33 @@ def test_compare_lists_every_township_and_keeps_its_state_in_the_url(page):
     assert any('class="fz-cmp-grid"' in m.value for m in reopened.markdown)
 
 
+def test_compare_with_many_townships_reads_a_province_or_a_page_at_a_time(page, monkeypatch):
+    from search_app import compare_view
+
+    monkeypatch.setattr(compare_view, "PAGE_SIZE", 2)  # the seeds' five townships then span three pages
+
+    def grid(at: AppTest) -> str:
+        (found,) = [m.value for m in at.markdown if 'class="fz-cmp-grid"' in m.value]
+        return found
+
+    at = page(cmp="存在问题")
+    assert grid(at).count('class="fz-card fz-cmp') == 2
+    assert grid(at).count('class="fz-cmp-province"') == 2  # the first page spans two provinces
+    assert "共 5 个乡镇" in texts(at.caption) and "第 1 / 3 页" in texts(at.caption)
+    at = checked(at.number_input(key="cmp_page").set_value(3).run())
+    assert grid(at).count('class="fz-card fz-cmp') == 1 and url(at, "cpage") == ["3"]
+    # 花田乡 has no 存在问题 section, yet it is listed under its own province, not at the end
+    at = checked(at.selectbox(key="cmp_province").set_value("重庆市").run())
+    assert "花田乡" in grid(at) and "未写此部分" in grid(at)
+    assert grid(at).count('class="fz-card fz-cmp') == 1
+    assert url(at, "cprov") == ["重庆市"] and url(at, "cpage") == []  # a new province starts at page 1
+    reopened = page(cmp="存在问题", cprov="重庆市")
+    assert "花田乡" in grid(reopened) and grid(reopened).count('class="fz-card fz-cmp') == 1
+    stale = page(cmp="存在问题", cprov="火星", cpage="99")  # an unknown province, a page past the end
+    assert stale.selectbox(key="cmp_province").value == ""
+    assert stale.number_input(key="cmp_page").value == 3 and grid(stale).count('class="fz-card fz-cmp') == 1
+
+
 def test_missing_index_is_named_for_staff_and_never_created(monkeypatch, tmp_path):
     missing = tmp_path / "empty-index"
     monkeypatch.setenv("SEARCH_STORE", "embedded")

@@ -43,3 +43,38 @@ def test_excel_has_the_block_a_filtered_header_and_one_row_per_passage(make_hit)
     assert table[-1][7] == cv.NOT_WRITTEN
     assert table[0][8].startswith("船溪乡2022年度法治政府建设工作情况")
     assert sheet.cell(header + 1, 8).alignment.wrap_text
+
+
+def test_townships_without_hits_are_listed_with_their_province_and_unknown_ones_last(make_hit):
+    hits = [make_hit(township="金城乡", province="河南省", county="博爱县", report_id="r2")]
+    in_scope = {"金城乡": 1, "花田乡": 2, "无名乡": 1}
+    cols = cv.columns(hits, in_scope, {"花田乡": "重庆市"})
+    assert [(c.name, cv.province_of(c)) for c in cols] == [
+        ("金城乡", "河南省"),
+        ("花田乡", "重庆市"),
+        ("无名乡", cv.UNKNOWN_PROVINCE),
+    ]
+    assert cv.province_counts(cols) == {"河南省": 1, "重庆市": 1, cv.UNKNOWN_PROVINCE: 1}
+    assert [c.name for c in cv.in_province(cols, "重庆市")] == ["花田乡"]
+    assert len(cv.in_province(cols, "")) == 3
+
+
+def test_pages_cover_every_column_once_and_a_page_past_the_end_shows_the_last(make_hit):
+    cols = cv.columns([], {f"乡{n:02d}": 1 for n in range(7)}, {})
+    assert cv.page_count(len(cols), 3) == 3 and cv.page_count(0, 3) == 1
+    pages = [cv.page_of(cols, n, 3) for n in (1, 2, 3)]
+    assert [c.name for page in pages for c in page] == [c.name for c in cols]
+    assert cv.page_of(cols, 99, 3) == pages[-1] and cv.page_of(cols, 0, 3) == pages[0]
+
+
+def test_a_grid_spanning_provinces_heads_each_province_once(make_hit):
+    hits = [
+        make_hit(township="金城乡", province="河南省", report_id="r1"),
+        make_hit(township="船溪乡", province="湖南省", report_id="r2"),
+        make_hit(township="麻溪铺镇", province="湖南省", report_id="r3"),
+    ]
+    grid = cv.grid_html(cv.columns(hits, {}), "存在问题", marked=False)
+    assert grid.count('class="fz-cmp-province"') == 2
+    assert grid.index(">河南省<") < grid.index("金城乡") < grid.index(">湖南省<") < grid.index("船溪乡")
+    single = cv.grid_html(cv.columns(hits[1:], {}), "存在问题", marked=False)
+    assert "fz-cmp-province" not in single  # one province: no heading needed

@@ -6,8 +6,9 @@
 and synthetic vectors crowd around a few hundred real ones, which sign bits cannot tell apart. This script
 takes an index whose vectors are all real (``reindex`` of the seeds plus ../shared/corpus/work-reports
 gives 7,107) and the judged queries embedded as queries, and compares the exact top 10 with the
-pre-selection at the same *share* of rows re-scored as at ``--scale`` rows: re-scoring 2,000 of 436 k rows is 0.46 %, so 33 of 7,107.
-Also printed: the nearest neighbours each query's exact top 10 reaches by sign bits, as Hamming ranks.
+pre-selection at the same *share* of rows re-scored as at ``--scale`` rows: re-scoring 2,000 of 436 k rows
+is 0.46 %, so 33 of 7,107. Also printed: where the exact top 10 fall in the sign-bit order (Hamming rank as
+a share of all rows).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from indexer.coverage import coverage_line
+from indexer.embedders.worker_pool import WorkerPoolEmbedder
 from indexer.index_lock import IndexBusyError, writing_index
 from indexer.pipeline import FILE_SECONDS, IndexSummary, NothingIndexedError, reindex, update
 from indexer.printable import printable
@@ -56,6 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             default=DEFAULT_BATCH,
             metavar="N",
             help=f"chunks per commit of vectors computed after publishing (default {DEFAULT_BATCH})",
+        )
+        cmd.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            metavar="N",
+            help="embedding processes of one thread each (default 1: one process, the model's own threads); "
+            "2 on two CPU cores embedded 20-45 %% more passages per second in bench/bench_embed_workers.py",
         )
         cmd.add_argument(
             "--allow-empty",
@@ -124,10 +133,14 @@ def run_index(args: argparse.Namespace) -> int:
             bar.total = total
         bar.update(done - bar.n)
 
+    if args.workers < 1:
+        print(f"error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
     action = reindex if args.command == "reindex" else update
+    embedder = None
     try:
         with writing_index(settings.index_dir, args.command), _sigterm_as_interrupt():
-            embedder = embedder_from(settings)
+            embedder = embedder_from(settings, workers=args.workers)
             summary = action(
                 args.paths,
                 store,
@@ -156,6 +169,8 @@ def run_index(args: argparse.Namespace) -> int:
     finally:
         for bar in bars.values():
             bar.close()
+        if isinstance(embedder, WorkerPoolEmbedder):
+            embedder.close()
         store.close()
     _print_summary(summary)
     return 0 if summary.ok else 1

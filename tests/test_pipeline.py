@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT, SEEDS
 
@@ -134,7 +135,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def _reindex_held_in_embedding(index_dir: Path, marker: Path) -> subprocess.Popen:
+def _reindex_held_in_embedding(index_dir: Path, marker: Path, *options: str) -> subprocess.Popen:
     """``reindex seeds`` in a subprocess, held inside embedding by the blocking embedder until signalled."""
     proc = _cli(
         "reindex",
@@ -142,6 +143,7 @@ def _reindex_held_in_embedding(index_dir: Path, marker: Path) -> subprocess.Pope
         "--index-dir",
         str(index_dir),
         "--quiet",
+        *options,
         env_extra={
             "EMBEDDER": "python:blocking_embedder:BlockingEmbedder",
             "BLOCKING_EMBEDDER_MARKER": str(marker),
@@ -173,6 +175,34 @@ def test_killing_the_indexer_mid_run_leaves_the_published_index_whole(
     after.close()
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process, from /proc."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        out[int(stat.parent.name)] = (int(fields[1]), fields[0])
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_embedding_workers_of_a_killed_indexer_exit_too(index_copy: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "embedding-started"  # written by a worker once it embeds
+    proc = _reindex_held_in_embedding(index_copy, marker, "--workers", "2")
+    workers = {pid for pid, (parent, _) in _processes().items() if parent == proc.pid}
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    def all_gone() -> bool:
+        table = _processes()
+        return not any(pid in table and table[pid][1] != "Z" for pid in workers)
+
+    _wait_for(all_gone, timeout=60)
+
+
 def _only_all():
     from indexer.stores.base import Filters
 
@@ -193,6 +223,30 @@ def test_cli_rejects_a_missing_path(tmp_path: Path) -> None:
     proc = _cli("reindex", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "idx"))
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "no such file or directory" in err
+
+
+def test_cli_workers_embed_the_same_vectors_as_one_process(tmp_path: Path, seeds_index: Path) -> None:
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for path in sorted(SEEDS.glob("*.txt"))[:2]:
+        shutil.copy(path, folder / path.name)
+    proc = _cli("reindex", str(folder), "--index-dir", str(tmp_path / "idx"), "--quiet", "--workers", "2")
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    pooled, plain = EmbeddedStore(tmp_path / "idx"), EmbeddedStore(seeds_index)
+    stats = pooled.stats()
+    assert stats.vectors == stats.chunks > 0 and stats.embedder_id == plain.stats().embedder_id
+    ids = [h.chunk_id for h in pooled.lexical(["法治"], _only_all(), 1000)]
+    assert ids and set(ids) <= {h.chunk_id for h in plain.lexical(["法治"], _only_all(), 1000)}
+    np.testing.assert_allclose(pooled.get_vectors(ids), plain.get_vectors(ids), atol=1e-4)
+    pooled.close()
+    plain.close()
+
+
+def test_cli_refuses_zero_workers(tmp_path: Path) -> None:
+    proc = _cli("reindex", str(SEEDS), "--index-dir", str(tmp_path / "idx"), "--workers", "0")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "--workers" in err
 
 
 def test_update_with_another_embedder_is_refused_before_any_work(index_copy: Path) -> None:

@@ -7,8 +7,9 @@ and synthetic vectors crowd around a few hundred real ones, which sign bits cann
 takes an index whose vectors are all real (``reindex`` of the seeds plus ../shared/corpus/work-reports
 gives 7,107) and the judged queries embedded as queries, and compares the exact top 10 with the
 pre-selection at the same *share* of rows re-scored as at ``--scale`` rows: re-scoring 2,000 of 436 k rows
-is 0.46 %, so 33 of 7,107. Also printed: where the exact top 10 fall in the sign-bit order (Hamming rank as
-a share of all rows).
+is 0.46 %, so 33 of 7,107. Printed for the store's sign bits (around the rows' mean) and for bits taken
+around zero: where the exact top 10 fall in the sign-bit order (Hamming rank as a share of all rows), and
+recall@10 after re-scoring.
 """
 
 from __future__ import annotations
@@ -53,33 +54,34 @@ def main() -> int:
     q = np.stack([embedder.embed_query(t) for t in texts])
     print(f"{rows:,} real vectors, {len(texts)} queries; emulating {args.scale:,} rows")
     exact = [set(top_k(None, vectors.scores(v), 10)[0].tolist()) for v in q]
-    ranks = []
-    for v, truth in zip(q, exact, strict=True):
-        unit = v / np.linalg.norm(v)
-        order = np.argsort(_hamming(vectors.bits, _sign_bits(unit[None, :])[:, 0]), kind="stable")
-        position = np.empty(rows, np.int64)
-        position[order] = np.arange(rows)
-        ranks.extend(position[list(truth)].tolist())
-    shares = np.array(ranks) / rows
-    print(
-        "Hamming rank of the exact top 10, as a share of rows: "
-        + "  ".join(f"p{p} {np.percentile(shares, p):.2%}" for p in (50, 90, 99))
-    )
-    for depth in (int(d) for d in args.depths.split(",")):
-        scaled = max(10, round(depth * rows / args.scale))
-        found = 0
-        for v, truth in zip(q, exact, strict=True):
-            unit = v / np.linalg.norm(v)
-            distances = _hamming(vectors.bits, _sign_bits(unit[None, :])[:, 0])
-            # as the store selects: every row within the smallest distance that admits ``scaled`` rows
-            threshold = int(np.searchsorted(np.cumsum(np.bincount(distances)), scaled))
-            near = np.flatnonzero(distances <= threshold)
-            best, _ = top_k(near, vectors.scores(v, near), 10)
-            found += len(truth & set(best.tolist()))
+    units = q / np.linalg.norm(q, axis=1, keepdims=True)
+    # the store's bits (around the rows' mean) beside bits taken around zero, from the same vectors
+    for label, center in (("around zero", None), ("around the mean (the store)", vectors.center)):
+        bits = _sign_bits(vectors.matrix, center)
+        distances = [_hamming(bits, _sign_bits(u[None, :], center)[:, 0]) for u in units]
+        ranks = []
+        for d, truth in zip(distances, exact, strict=True):
+            position = np.empty(rows, np.int64)
+            position[np.argsort(d, kind="stable")] = np.arange(rows)
+            ranks.extend(position[list(truth)].tolist())
+        shares = np.array(ranks) / rows
         print(
-            f"re-scoring {depth:,} of {args.scale:,} rows ({depth / args.scale:.2%}; "
-            f"{scaled} of {rows:,} here): recall@10 {found / (10 * len(texts)):.3f}"
+            f"sign bits {label}: Hamming rank of the exact top 10 as a share of rows "
+            + "  ".join(f"p{p} {np.percentile(shares, p):.2%}" for p in (50, 90, 99))
         )
+        for depth in (int(d) for d in args.depths.split(",")):
+            scaled = max(10, round(depth * rows / args.scale))
+            found = 0
+            for v, d, truth in zip(q, distances, exact, strict=True):
+                # as the store selects: every row within the smallest distance that admits ``scaled`` rows
+                threshold = int(np.searchsorted(np.cumsum(np.bincount(d)), scaled))
+                near = np.flatnonzero(d <= threshold)
+                best, _ = top_k(near, vectors.scores(v, near), 10)
+                found += len(truth & set(best.tolist()))
+            print(
+                f"  re-scoring {depth:,} of {args.scale:,} rows ({depth / args.scale:.2%}; "
+                f"{scaled} of {rows:,} here): recall@10 {found / (10 * len(texts)):.3f}"
+            )
     store.close()
     return 0
 

@@ -52,6 +52,9 @@ def test_a_mapped_snapshot_answers_as_one_loaded_from_sqlite(tmp_path: Path) -> 
         built = load_snapshot(conn)
     assert built is not None and built.ids == snapshot.ids
     assert not isinstance(built.bm25.docs, np.memmap)
+    # the sign bits and the mean they were taken from travel with the files
+    np.testing.assert_array_equal(snapshot.vectors.center, built.vectors.center)
+    np.testing.assert_array_equal(snapshot.vectors.bits, built.vectors.bits)
     from_sqlite = EmbeddedStore(index)
     from_sqlite._snapshot = built  # the same (generation, version): served as it is
     assert _answers(mapped) == _answers(from_sqlite)

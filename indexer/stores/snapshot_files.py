@@ -23,7 +23,8 @@ from indexer.stores.snapshot import Categorical, GenerationInfo, Snapshot
 from indexer.stores.vector_index import VectorIndex
 
 SNAPSHOT_DIR = "snapshots"
-_FORMAT = 3  # 2: title, issuer and publication date for field search; 3: texts mapped as UTF-8
+# 2: title, issuer and publication date for field search; 3: texts mapped as UTF-8; 4: sign bits centred
+_FORMAT = 4
 _FIELDS = ("year", "province", "county", "township", "category", "title", "issuer", "published")
 
 
@@ -86,6 +87,8 @@ def save_snapshot(directory: Path, snapshot: Snapshot) -> Path:
             else np.ones(len(snapshot), bool),
             **{f"codes_{name}": snapshot.fields[name].codes for name in _FIELDS},
         }
+        if snapshot.vectors.center is not None:
+            arrays["center"] = snapshot.vectors.center
         for name, array in arrays.items():
             np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         _write_lines(temporary / "ids.txt", snapshot.ids)
@@ -136,7 +139,8 @@ def load_saved_snapshot(directory: Path, generation: str, version: int, epoch: i
             weights=array("bm25_weights"),
             n_docs=n,
         )
-        vectors = VectorIndex(array("vectors", "c"), np.array(array("present")), array("bits", "c"))
+        center = np.load(path / "center.npy") if (path / "center.npy").exists() else None
+        vectors = VectorIndex(array("vectors", "c"), np.array(array("present")), array("bits", "c"), center)
         fields = {
             name: Categorical(values=tuple(meta["values"][name]), codes=array(f"codes_{name}"))
             for name in _FIELDS

@@ -310,10 +310,10 @@ def _print_serving(start: str, sv: dict) -> None:
         f"reload after a change {sv['reload_s']:.1f} s; RSS after {sv['rss_after_reload_mib']:,.0f} MiB "
         f"(private {sv['anon_after_reload_mib']:,.0f}), peak {sv['peak_after_reload_mib']:,.0f} MiB"
     )
+    deeper = sv.get("recall_at_10_deeper", float("nan"))
     print(
         f"vector recall@10, sign bits + re-scoring vs exact float32: {sv['recall_at_10']:.3f} "
-        f"(re-scoring {RESCORE_DEPTH:,} rows; 50,000 rows: {sv.get('recall_at_10_deeper', float('nan')):.3f});"
-        " "
+        f"(re-scoring {RESCORE_DEPTH:,} rows; 50,000 rows: {deeper:.3f}); "
         "SYNTHETIC vectors: bench/bench_vector_recall.py measures real ones"
     )
     print(f"latency over the judged queries; filter {sv['filter']}")

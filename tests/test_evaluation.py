@@ -161,3 +161,23 @@ def test_extra_passages_join_their_query_and_count_only_where_their_document_is(
     extra.write_text(json.dumps({"id": "nope", "relevant": []}), encoding="utf-8")
     with pytest.raises(ValueError, match="no judged query 'nope'"):
         add_passages(load_queries(base), extra)
+
+
+@pytest.mark.shared_data
+def test_every_distractor_judgment_names_a_corpus_document_holding_its_phrase() -> None:
+    from conftest import ROOT, SHARED
+
+    from search_app.evaluation import normalise
+
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"{corpus} not found")
+    by_stem = {path.stem: path for path in corpus.rglob("*.txt")}
+    lines = (ROOT / "eval" / "distractor_judgments.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    assert rows
+    for row in rows:
+        for passage in row["relevant"]:
+            assert passage["doc"] in by_stem, (row["id"], passage["doc"])
+            text = normalise(by_stem[passage["doc"]].read_text(encoding="utf-8"))
+            assert any(normalise(phrase) in text for phrase in passage["any_of"]), (row["id"], passage)

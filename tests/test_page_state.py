@@ -153,14 +153,18 @@ def test_report_compare_and_advanced_fields_round_trip_and_garbage_falls_back():
         compare_category="存在问题",
         compare_topic="调解",
         compare_per=3,
+        compare_province="湖南省",
+        compare_page=2,
     )
     params = ps.encode(state)
     assert params["from"] == "2022-01-01" and params["sec"] == "4" and params["per"] == "3"
+    assert params["cprov"] == "湖南省" and params["cpage"] == "2"
     assert ps.decode(params) == state
     assert state.filters.title_contains == ("船溪乡",)
     assert state.filters.published_from == "2022-01-01"
-    bad = ps.decode({"from": "2024-13-40", "to": "yesterday", "sec": "-1", "per": "4"})
+    bad = ps.decode({"from": "2024-13-40", "to": "yesterday", "sec": "-1", "per": "4", "cpage": "0"})
     assert (bad.date_from, bad.date_to, bad.section, bad.compare_per) == ("", "", None, 1)
+    assert bad.compare_page == 1
     swapped = ps.decode({"from": "2024-01-01", "to": "2022-01-01"})
     assert (swapped.date_from, swapped.date_to) == ("2022-01-01", "2024-01-01")
 

@@ -86,10 +86,11 @@ class WorkerPoolEmbedder:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         # Interleaved shares: a batch sorted by length gives each worker passages of every length.
-        shares = [texts[n :: self.workers] for n in range(min(self.workers, len(texts)))]
+        parts = min(self.workers, len(texts))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        shares = [texts[n::parts] for n in range(parts)]
         for n, vectors in enumerate(self._started().map(_passages, shares)):
-            out[n :: len(shares)] = vectors
+            out[n::parts] = vectors
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -33,6 +33,7 @@ from search_app.highlight import highlight
 from search_app.matching import content_terms, listed_topic_terms, match_rule, partial_rule, whole_words
 from search_app.query import ParsedQuery, parse_query
 from search_app.query_bounds import fit_tokens, for_embedder
+from search_app.term_proximity import proximity
 from search_app.threshold import NOT_CALIBRATED_NOTICE, SemanticThreshold
 
 EMPTY_QUERY_MESSAGE = "请输入检索词"
@@ -170,6 +171,12 @@ class EngineConfig:
     rrf_k: int = 10
     lexical_weight: float = 1.0
     vector_weight: float = 0.05
+    # Added to a candidate's fused score after the per-report decay: content-term coverage and proximity
+    # (search_app.term_proximity), each 0–1. On the tuning queries among distractors, 0.01–0.04 each gave
+    # +0.01 to +0.03 nDCG@10 (most for natural-language questions); 0.02 is worth about two places near
+    # the top of the list.
+    coverage_weight: float = 0.02
+    proximity_weight: float = 0.02
     report_decay: float = 0.8  # the n-th hit of one report keeps 0.8**n of its score (see fusion.diversify)
     fragment_chars: int = 160
     max_query_chars: int = 200
@@ -197,9 +204,16 @@ class SearchEngine:
         return self.embedder.embed_query(fold(fit_tokens(self.embedder, parsed.text)))  # bounded cost
 
     def _fuse(
-        self, runs: dict[str, list[ScoredId]], fusion: FusionMethod, lexical_weight: float
+        self,
+        runs: dict[str, list[ScoredId]],
+        fusion: FusionMethod,
+        lexical_weight: float,
+        parsed: ParsedQuery | None = None,
     ) -> tuple[list[FusedHit], dict[str, Chunk]]:
-        """The fused ranking, diversified per report, and the chunks it names (fetched once)."""
+        """The fused ranking, diversified per report, and the chunks it names (fetched once).
+
+        Under reciprocal-rank fusion of both runs, each candidate also gains for holding more of the
+        query's content terms, close together (``term_proximity``)."""
         if not runs:
             return [], {}
         if len(runs) == 1:
@@ -212,7 +226,25 @@ class SearchEngine:
             fused = reciprocal_rank_fusion(runs, k=self.config.rrf_k, weights=weights)
         chunks = {c.id: c for c in self.store.get_chunks([f.chunk_id for f in fused])}
         fused = [f for f in fused if f.chunk_id in chunks]  # gone since the retrieval (a concurrent update)
-        return diversify(fused, lambda cid: chunks[cid].report_id, self.config.report_decay), chunks
+        fused = diversify(fused, lambda cid: chunks[cid].report_id, self.config.report_decay)
+        if parsed is not None and len(runs) > 1 and fusion is FusionMethod.RRF:
+            fused = self._with_term_proximity(fused, chunks, parsed)
+        return fused, chunks
+
+    def _with_term_proximity(
+        self, fused: list[FusedHit], chunks: dict[str, Chunk], parsed: ParsedQuery
+    ) -> list[FusedHit]:
+        terms = content_terms(parsed)
+        if not terms:
+            return fused
+        rescored = []
+        for f in fused:
+            found = proximity(terms, chunks[f.chunk_id].text)
+            bonus = (
+                self.config.coverage_weight * found.coverage + self.config.proximity_weight * found.proximity
+            )
+            rescored.append(replace(f, score=f.score + bonus))
+        return sorted(rescored, key=lambda f: -f.score)  # stable: ties keep the fusion's order
 
     def _hits(
         self,
@@ -456,7 +488,7 @@ class SearchEngine:
         Asking for a later page only reads further into the tail, so every result is on exactly one page.
         """
         found = self._result_set(parsed, mode, filters)
-        fused, chunks = self._fuse(found.runs, fusion, lexical_weight)
+        fused, chunks = self._fuse(found.runs, fusion, lexical_weight, parsed)
         fused = [f for f in fused if f.chunk_id in found.kinds]
         total = found.lexical_total + found.semantic_total
         needed = total if wanted is None or sort is not SortOrder.RELEVANCE else min(wanted, total)

@@ -172,11 +172,12 @@ class EngineConfig:
     lexical_weight: float = 1.0
     vector_weight: float = 0.05
     # Added to a candidate's fused score after the per-report decay: content-term coverage and proximity
-    # (search_app.term_proximity), each 0–1. On the tuning queries among distractors, 0.01–0.04 each gave
-    # +0.01 to +0.03 nDCG@10 (most for natural-language questions); 0.02 is worth about two places near
-    # the top of the list.
-    coverage_weight: float = 0.02
-    proximity_weight: float = 0.02
+    # (search_app.term_proximity), each 0–1; 0.04 is worth about four places near the top of the list. On
+    # the tuning queries among distractors, weights 0.01–0.08 each gave +0.01 to +0.04 nDCG@10 (most for
+    # natural-language questions); the best weights of English queries, questions and short terms coincide
+    # within noise, so one pair serves all.
+    coverage_weight: float = 0.04
+    proximity_weight: float = 0.04
     report_decay: float = 0.8  # the n-th hit of one report keeps 0.8**n of its score (see fusion.diversify)
     fragment_chars: int = 160
     max_query_chars: int = 200

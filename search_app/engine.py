@@ -167,7 +167,7 @@ class EngineConfig:
     # k ∈ {5,10,20,40} × weight ∈ {0,…,0.8} × report decay): every query class (English, questions, short
     # terms) ranked best with weights ≤ 0.12 — the 4-bit model's order among passages that match the words
     # adds noise, so it breaks ties there and orders the passages that match in meaning only (which follow).
-    # 0.3, chosen earlier on the five seeds alone, lost 0.028 nDCG@10 with work reports mixed in.
+    # 0.3, chosen earlier on the five seeds alone, lost 0.027 nDCG@10 with work reports mixed in.
     rrf_k: int = 10
     lexical_weight: float = 1.0
     vector_weight: float = 0.05
@@ -236,7 +236,7 @@ class SearchEngine:
         self, fused: list[FusedHit], chunks: dict[str, Chunk], parsed: ParsedQuery
     ) -> list[FusedHit]:
         terms = content_terms(parsed)
-        if not terms:
+        if not terms or not (self.config.coverage_weight or self.config.proximity_weight):
             return fused
         rescored = []
         for f in fused:

@@ -1,9 +1,8 @@
 """How much of a query a passage holds, and how close together: a ranking signal BM25 does not give.
 
-BM25 adds up term scores, so a long national report paragraph that says 法律 twice and 专业人才 once, far
-apart, can outscore a township sentence "基层法律专业人员不足" that holds every word of 基层缺少法律专业人才
-within a dozen characters. Two numbers per passage fix that, computed from the passage text alone (so both
-stores rank alike):
+BM25 adds up term scores, so a county report paragraph that says 专业人才 three times and 基层, 缺少, 法律
+sentences apart can outscore a township sentence holding "基层缺少法律专业人才" in one clause. Two numbers
+per passage fix that, computed from the passage text alone (so both stores rank alike):
 
 - ``coverage``: the share of the query's content terms (``matching.content_terms``: whole words, glossary
   equivalents for English words) present in the passage, each counted once however often it is repeated;

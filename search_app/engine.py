@@ -42,6 +42,7 @@ SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing m
 NEAREST = 10  # the query's nearest passages ...
 NEAREST_SHARE = 0.5  # ... that stand out from its background by this share of the threshold excess
 KEYWORD_TERMS = 3  # a query of this many content terms or fewer names topics; a longer one describes
+UNUSED_WORDS_NOTICE = "已索引的报告中没有段落提到「{}」"
 COMPARE_DEPTH = 3000  # passages of one category ranked to find each report's best
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
@@ -67,6 +68,18 @@ def merge_runs(*runs: Sequence[ScoredId]) -> list[ScoredId]:
         for s in run:
             first.setdefault(s.chunk_id, s)
     return sorted(first.values(), key=lambda s: -s.score)
+
+
+def as_written(words: list[str], parsed: ParsedQuery) -> list[str]:
+    """``words`` of the query, those written next to each other joined again (区块 + 链 → 区块链)."""
+    text = fold(parsed.text)
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1] + word in text:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
 
 
 def lexical_tokens(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -324,6 +337,10 @@ class SearchEngine:
             for chunk_id in close:
                 both = chunk_id in out.kinds or chunk_id in lexical
                 out.kinds[chunk_id] = MatchKind.BOTH if both else MatchKind.SEMANTIC
+        if parsed.tokens and not self._has_lexical_match(out):
+            unused = as_written([term[0][0] for term in content_terms(parsed) if self._unused(term)], parsed)
+            if unused:  # "无人机普法宣传" finds 普法宣传 by meaning: say which part of the query it lacks
+                out.notices.append(UNUSED_WORDS_NOTICE.format("」「".join(unused)))
         out.semantic_total = sum(1 for k in out.kinds.values() if k is MatchKind.SEMANTIC)
         if mode is Mode.VECTOR:
             out.lexical_total = sum(1 for k in out.kinds.values() if k is MatchKind.BOTH)
@@ -381,8 +398,11 @@ class SearchEngine:
         """A query of several space-separated Chinese parts lists topics; one of them has a content term that
         no passage of the index contains (index-wide: filters narrow what is shown, not what the reports
         speak of). A single phrase is a description instead: its words may be the asker's own (跑腿)."""
-        terms = listed_topic_terms(parsed)
-        return any(self.store.count(Filters(match=MatchRule(terms=(t,), minimum=1))) == 0 for t in terms)
+        return any(self._unused(term) for term in listed_topic_terms(parsed))
+
+    def _unused(self, term: tuple[tuple[str, ...], ...]) -> bool:
+        """No passage of the index holds this content term (index-wide, whatever the filters)."""
+        return self.store.count(Filters(match=MatchRule(terms=(term,), minimum=1))) == 0
 
     def _exclusion_hits_query(self, parsed: ParsedQuery) -> bool:
         """An excluded string overlaps a query word (``-调解 人民调解``): meaning-only results would be

@@ -353,6 +353,15 @@ def test_a_description_in_the_askers_own_words_still_finds_by_meaning(engine: Se
     assert result.semantic_total > 0
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_query_word_no_report_uses_is_named(engine: SearchEngine, mode: str) -> None:
+    # Whatever the query finds by meaning, the page says which of its words no report mentions.
+    result = engine.search("区块链普法宣传", mode=mode)
+    assert result.lexical_total == 0
+    assert "已索引的报告中没有段落提到「区块链」" in result.notices
+    assert not any("没有段落提到" in n for n in engine.search("普法宣传", mode=mode).notices)
+
+
 def test_the_nearest_passages_standing_out_are_results(engine: SearchEngine) -> None:
     query = "三調聯動"
     result = engine.search(query, top_k=500)

@@ -42,7 +42,8 @@ SUGGESTION_COUNT = 3  # uncounted "可能相关" passages offered when nothing m
 NEAREST = 10  # the query's nearest passages ...
 NEAREST_SHARE = 0.5  # ... that stand out from its background by this share of the threshold excess
 KEYWORD_TERMS = 3  # a query of this many content terms or fewer names topics; a longer one describes
-UNUSED_WORDS_NOTICE = "已索引的报告中没有段落提到「{}」"
+UNUSED_WORDS_NOTICE = "已索引的报告中没有段落提到"
+UNUSED_WORDS_SHOWN = 6
 COMPARE_DEPTH = 3000  # passages of one category ranked to find each report's best
 
 # What a section of each category typically says; used to pick each report's core section for comparison.
@@ -340,7 +341,10 @@ class SearchEngine:
         if parsed.tokens and not self._has_lexical_match(out):
             unused = as_written([term[0][0] for term in content_terms(parsed) if self._unused(term)], parsed)
             if unused:  # "无人机普法宣传" finds 普法宣传 by meaning: say which part of the query it lacks
-                out.notices.append(UNUSED_WORDS_NOTICE.format("」「".join(unused)))
+                named = "".join(f"「{w}」" for w in unused[:UNUSED_WORDS_SHOWN])
+                out.notices.append(
+                    UNUSED_WORDS_NOTICE + named + ("等" if len(unused) > UNUSED_WORDS_SHOWN else "")
+                )
         out.semantic_total = sum(1 for k in out.kinds.values() if k is MatchKind.SEMANTIC)
         if mode is Mode.VECTOR:
             out.lexical_total = sum(1 for k in out.kinds.values() if k is MatchKind.BOTH)

@@ -53,24 +53,40 @@ def required(n_terms: int) -> int:
 
 
 def _alternatives(word: str, tokens: list[str]) -> tuple[tuple[str, ...], ...]:
-    """The word itself, or all of its parts when it has two or more: its largest parts among ``tokens``,
-    and the stretches of two or more characters between them (述职述法 → 述职 + 述法: the dictionary
-    knows 述职, and a passage saying "列入年终述职…通过述法" has both)."""
-    parts = whole_words([t for t in tokens if t != word and t in word])
-    if parts and _HAN.match(word):
-        covered = [False] * len(word)
-        for part in parts:
-            start = word.find(part)
-            while start >= 0:
-                covered[start : start + len(part)] = [True] * len(part)
-                start = word.find(part, start + 1)
-        parts += [m.group() for m in re.finditer(r"[^\x00]{2,}", _uncovered(word, covered))]
-    return ((word,), tuple(parts)) if len(parts) > 1 else ((word,),)
+    """The word itself, or all of its parts when it has two or more (see ``segment``)."""
+    if _HAN.match(word):
+        parts = segment(word, tokens)
+    else:
+        parts = whole_words([t for t in tokens if t != word and t in word])
+    return ((word,), tuple(dict.fromkeys(parts))) if len(parts) > 1 else ((word,),)
 
 
-def _uncovered(word: str, covered: list[bool]) -> str:
-    """``word`` with its covered characters replaced by NUL (stretches between parts stay)."""
-    return "".join("\x00" if c else ch for ch, c in zip(word, covered, strict=True))
+def segment(word: str, tokens: list[str]) -> list[str]:
+    """``word`` cut into parts that do not overlap: the tokenizer's words inside it, and the stretches of
+    two or more characters they leave (述职述法 → 述职 + 述法: the dictionary knows 述职, and a passage
+    saying "列入年终述职…通过述法" has both). Of all such cuts, the one covering most of the word with
+    dictionary words, then most of it at all, then in the fewest parts: 执法人员 → 执法 + 人员, not
+    执法 + 法人 + 人员 (search-mode tokens overlap, and a passage on 执法 by 人员 need not hold 法人);
+    尊法学法守法用法 → 尊法 + 学法 + 守法 + 用法. Single characters left over are dropped (谁执法谁普法 →
+    执法 + 普法): alone they say little. No dictionary word inside: no parts."""
+    inside = {t for t in tokens if t != word and len(t) > 1 and t in word}
+    # best[i] for word[:i]: (characters covered by dictionary words, characters covered, -parts), parts
+    best: list[tuple[tuple[int, int, int], tuple[str, ...]] | None] = [None] * (len(word) + 1)
+    best[0] = ((0, 0, 0), ())
+    for i in range(len(word)):
+        if best[i] is None:
+            continue
+        (known, covered, pieces), parts = best[i]
+        steps = [(t, len(t)) for t in inside if word.startswith(t, i)]
+        steps += [(word[i:j], 0) for j in range(i + 1, len(word) + 1)]  # a stretch no dictionary word covers
+        for piece, by_dictionary in steps:
+            kept = len(piece) > 1
+            score = (known + by_dictionary, covered + len(piece) * kept, pieces - kept)
+            end = i + len(piece)
+            if best[end] is None or score > best[end][0]:
+                best[end] = (score, parts + (piece,) * kept)
+    (known, _, _), parts = best[len(word)]
+    return list(parts) if known else []
 
 
 def content_terms(parsed: ParsedQuery) -> tuple[tuple[tuple[str, ...], ...], ...]:

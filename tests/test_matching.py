@@ -40,6 +40,26 @@ def test_a_compound_counts_the_stretch_its_dictionary_parts_leave() -> None:
     assert not rule.satisfied_by(tokenize("列入年终述职内容"))
 
 
+@pytest.mark.parametrize(
+    ("query", "parts"),
+    [
+        ("执法人员", ("执法", "人员")),  # search mode also yields 法人, across the seam
+        ("调解组织", ("调解", "组织")),  # and 解组
+        ("尊法學法守法用法", ("尊法", "学法", "守法", "用法")),  # 法学 across 尊法|学法; 尊法 is the rest
+        ("谁执法谁普法", ("执法", "普法")),
+    ],
+)
+def test_a_compound_is_cut_into_parts_that_do_not_overlap(query: str, parts: tuple[str, ...]) -> None:
+    (term,) = words(query)
+    assert term[1] == parts
+
+
+def test_a_part_across_the_seam_of_two_words_is_not_required() -> None:
+    rule = match_rule(parse_query("执法人员"))
+    assert rule.satisfied_by(tokenize("加强执法队伍建设，提高人员素质"))
+    assert not rule.satisfied_by(tokenize("加强执法队伍建设"))
+
+
 def test_a_single_leftover_character_is_no_part() -> None:
     assert words("法治化") == [(("法治化",),)]
 

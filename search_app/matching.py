@@ -6,7 +6,8 @@ Simplified script):
 
 - **Content terms** are the query's whole words: tokens that are not part of a longer query token
   (search-mode tokenization also yields 法律 and 明白人 for 法律明白人). A passage has a term when it has
-  the whole word, or all of the word's parts (法治讲座 is present in "法治专题讲座": it has 法治 and 讲座).
+  the whole word, or all of the word's parts (法治讲座 is present in "法治专题讲座": it has 法治 and 讲座;
+  the parts cut the word without overlap, see ``segment``).
   Tokens inside a quoted phrase are left to the phrase. One-character Chinese words (请, 当, 少) are left out
   when the query has at least three longer ones: they are the glue of a natural-language question and say
   little about a passage; in a short query they are kept (区块链 is cut into 区块 + 链 and needs both).

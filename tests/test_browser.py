@@ -294,6 +294,7 @@ def test_nothing_found_is_said_plainly_and_counts_agree_everywhere(page, app_url
     box.fill("asdfgh")
     box.press("Enter")
     page.get_by_text("没有找到与“asdfgh”相关的段落").wait_for()
+    page.get_by_text("已索引的报告中没有段落提到「asdfgh」").wait_for()  # and which word no report uses
     assert page.locator(".fz-card .fz-rank").count() == 0
     assert page.get_by_role("button", name="导出 CSV").count() == 0  # nothing to export
     page.screenshot(path=str(OUT / "no-result.png"))

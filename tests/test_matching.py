@@ -104,6 +104,21 @@ def test_english_words_count_through_the_glossary() -> None:
     assert not rule.satisfied_by(tokenize("组织干部参加业务培训"))
 
 
+@pytest.mark.parametrize(
+    ("query", "matching", "other"),
+    [
+        ("community correction", "加强社区矫正对象管理", "加强矫治教育"),
+        ("record-filing of normative documents", "规范性文件报送备案率100%", "清理规范性文件3件"),
+        ("wage arrears of migrant workers", "化解农民工欠薪问题", "组织农民工技能培训"),
+        ("public hearing on major decisions", "重大决策前召开听证会", "重大决策经集体讨论"),
+    ],
+)
+def test_the_fields_english_names_match_its_chinese_terms(query: str, matching: str, other: str) -> None:
+    rule = match_rule(parse_query(query))
+    assert rule.satisfied_by(tokenize(matching))
+    assert not rule.satisfied_by(tokenize(other))
+
+
 def test_one_character_glossary_equivalents_are_left_out_beside_others() -> None:
     # village → 村: no token inside 行政村, so it would make the rule miss the passages it is about
     assert words("legal adviser for every village") == [(("法律顾问",), ("法律", "顾问"))]

@@ -171,6 +171,7 @@ class _ResultSet:
     semantic_total: int = 0
     threshold: float | None = None
     notices: list[str] = field(default_factory=list)
+    any_lexical: bool | None = None  # some passage matches the words (vector mode: known once asked)
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,9 @@ class SearchEngine:
     def _has_lexical_match(self, out: _ResultSet) -> bool:
         if "bm25" in out.runs:
             return out.lexical_total > 0
-        return self.store.count(out.lexical_filters) > 0
+        if out.any_lexical is None:  # vector mode: asked of the store once per search
+            out.any_lexical = self.store.count(out.lexical_filters) > 0
+        return out.any_lexical
 
     def _names_an_absent_topic(self, parsed: ParsedQuery) -> bool:
         """A query of several space-separated Chinese parts lists topics; one of them has a content term that

@@ -68,4 +68,5 @@ def test_calibrator_streams_batches_like_one_pass(engine) -> None:
     batched.observe([])
     a, b = whole.result(), batched.result()
     np.testing.assert_allclose(a.centroid, b.centroid, atol=1e-6)
-    assert a.excess == pytest.approx(b.excess) and a.passages == b.passages == len(vectors)
+    # float32 dot products over a batch or the whole matrix may round differently in the last bits
+    assert a.excess == pytest.approx(b.excess, abs=1e-6) and a.passages == b.passages == len(vectors)

@@ -148,6 +148,13 @@ def load_judged(paths: Sequence[Path]) -> list[JudgedQuery]:
     return queries
 
 
+def judged_among_distractors(shared: Path, split: str) -> list[JudgedQuery]:
+    """The benchmark's default judged queries (shared dev set and ``eval/``), with the passages of distractor
+    documents judged relevant too, in ``split``."""
+    queries = load_judged([shared / "eval" / "dev_queries.jsonl", ROOT / "eval" / "judged_queries.jsonl"])
+    return in_split(add_passages(queries, ROOT / "eval" / "distractor_judgments.jsonl"), split)
+
+
 def searcher(engine: SearchEngine) -> Callable[[str, str], tuple[EvalHit, ...]]:
     @functools.cache  # the per-query table reads the same searches again
     def search(query: str, mode: str) -> tuple[EvalHit, ...]:

